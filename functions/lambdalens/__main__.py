@@ -1,0 +1,5 @@
+import sys
+
+from lambdalens.cli.main import main
+
+sys.exit(main())

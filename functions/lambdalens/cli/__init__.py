@@ -1,0 +1,1 @@
+"""The ``lambdalens`` command: thin adapters over the library, one module per sub-command."""

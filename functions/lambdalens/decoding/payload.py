@@ -1,0 +1,123 @@
+"""The CloudWatch Logs subscription payload: bytes -> :class:`SubscriptionPayload`.
+
+CloudWatch Logs delivers to a subscription destination (Kinesis, Lambda, Firehose) the
+gzip of a JSON object::
+
+    {"messageType": "DATA_MESSAGE", "owner": "123456789012",
+     "logGroup": "/aws/lambda/orders", "logStream": "2024/05/01/[$LATEST]3f1e...",
+     "subscriptionFilters": ["lambdalens"],
+     "logEvents": [{"id": "3819...", "timestamp": 1714550400123, "message": "START ..."}]}
+
+``CONTROL_MESSAGE`` payloads are sent when a subscription is created, to check the
+destination; they carry no log events and are skipped by the caller.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from lambdalens.decoding.errors import DecodeError, RecordId
+
+DATA_MESSAGE = "DATA_MESSAGE"
+CONTROL_MESSAGE = "CONTROL_MESSAGE"
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    """One CloudWatch Logs event: its id, timestamp (epoch milliseconds) and message."""
+
+    id: str
+    timestamp: int
+    message: str
+
+
+@dataclass(slots=True)
+class SubscriptionPayload:
+    """A decoded subscription payload: log events of one log stream, oldest first."""
+
+    message_type: str
+    owner: str
+    log_group: str
+    log_stream: str
+    log_events: list[LogEvent]
+    subscription_filters: list[str] = field(default_factory=list)
+    region: str | None = None
+    record_id: RecordId | None = None
+
+    @property
+    def is_control(self) -> bool:
+        return self.message_type == CONTROL_MESSAGE
+
+
+def gunzip_members(data: bytes, record_id: RecordId) -> list[bytes]:
+    """Decompress gzip ``data``; several concatenated gzip members give several documents."""
+    out: list[bytes] = []
+    rest = data
+    while rest:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out.append(d.decompress(rest) + d.flush())
+        except zlib.error as exc:
+            raise DecodeError("not_gzip", str(exc), record_id, data) from None
+        if not d.eof:
+            raise DecodeError("not_gzip", "truncated gzip stream", record_id, data)
+        rest = d.unused_data
+    return out
+
+
+def payload_from_json(obj: Any, record_id: RecordId, raw: bytes, region: str | None = None) -> SubscriptionPayload:
+    """Validate a parsed JSON object as a subscription payload.
+
+    Raises :class:`DecodeError` (``not_subscription_payload``) naming the first thing wrong.
+    """
+
+    def bad(detail: str) -> DecodeError:
+        return DecodeError("not_subscription_payload", detail, record_id, raw)
+
+    if not isinstance(obj, dict):
+        raise bad(f"expected a JSON object, got {type(obj).__name__}")
+    message_type = obj.get("messageType")
+    if message_type not in (DATA_MESSAGE, CONTROL_MESSAGE):
+        raise bad(f"messageType is {message_type!r}, expected DATA_MESSAGE or CONTROL_MESSAGE")
+    events_obj = obj.get("logEvents", [])
+    if not isinstance(events_obj, list):
+        raise bad("logEvents is not a list")
+    log_group = obj.get("logGroup", "")
+    log_stream = obj.get("logStream", "")
+    if message_type == DATA_MESSAGE and not (isinstance(log_group, str) and log_group):
+        raise bad("logGroup is missing")
+    events: list[LogEvent] = []
+    for i, ev in enumerate(events_obj):
+        try:
+            events.append(LogEvent(str(ev["id"]), int(ev["timestamp"]), ev["message"]))
+        except (KeyError, TypeError, ValueError):
+            raise bad(f"logEvents[{i}] needs id, timestamp and message") from None
+        if not isinstance(ev["message"], str):
+            raise bad(f"logEvents[{i}].message is not a string")
+    filters = obj.get("subscriptionFilters") or []
+    return SubscriptionPayload(
+        message_type=message_type,
+        owner=str(obj.get("owner", "")),
+        log_group=str(log_group),
+        log_stream=str(log_stream),
+        log_events=events,
+        subscription_filters=[str(f) for f in filters] if isinstance(filters, list) else [],
+        region=region,
+        record_id=record_id,
+    )
+
+
+def decode_payload(data: bytes, record_id: RecordId, region: str | None = None) -> list[SubscriptionPayload]:
+    """gzip bytes -> subscription payloads (usually one; one per concatenated gzip member)."""
+    payloads = []
+    for member in gunzip_members(data, record_id):
+        try:
+            obj = orjson.loads(member)
+        except orjson.JSONDecodeError as exc:
+            raise DecodeError("not_json", str(exc), record_id, data) from None
+        payloads.append(payload_from_json(obj, record_id, data, region))
+    return payloads
