@@ -34,7 +34,11 @@ def kinesis_record_id(record: Mapping[str, Any]) -> RecordId:
     seq = str(kinesis.get("sequenceNumber", "")) if isinstance(kinesis, Mapping) else ""
     event_id = str(record.get("eventID", ""))
     shard = event_id.split(":", 1)[0] if ":" in event_id else event_id
-    return RecordId(shard_id=shard or "unknown-shard", sequence_number=seq, stream_arn=str(record.get("eventSourceARN", "")))
+    return RecordId(
+        shard_id=shard or "unknown-shard",
+        sequence_number=seq,
+        stream_arn=str(record.get("eventSourceARN", "")),
+    )
 
 
 def b64decode(data: object, record_id: RecordId) -> bytes:
@@ -44,7 +48,9 @@ def b64decode(data: object, record_id: RecordId) -> bytes:
     elif isinstance(data, bytes | bytearray):
         raw = bytes(data)
     else:
-        raise DecodeError("not_base64", f"data is {type(data).__name__}, not a string", record_id, repr(data).encode())
+        raise DecodeError(
+            "not_base64", f"data is {type(data).__name__}, not a string", record_id, repr(data).encode()
+        )
     try:
         return binascii.a2b_base64(raw, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
@@ -59,7 +65,9 @@ def decode_kinesis_record(record: Mapping[str, Any]) -> DecodedRecord:
         raise DecodeError("not_subscription_payload", "record has no kinesis.data", record_id, b"")
     data = b64decode(kinesis["data"], record_id)
     region = record.get("awsRegion")
-    return DecodedRecord(record_id, decode_payload(data, record_id, region if isinstance(region, str) else None))
+    return DecodedRecord(
+        record_id, decode_payload(data, record_id, region if isinstance(region, str) else None)
+    )
 
 
 def iter_kinesis_event(event: Mapping[str, Any]) -> Iterator[DecodedRecord | DecodeError]:

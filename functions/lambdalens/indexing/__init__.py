@@ -1,0 +1,1 @@
+"""Indexing: documents -> OpenSearch bulk requests, retries and dead letters."""

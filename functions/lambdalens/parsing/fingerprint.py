@@ -1,0 +1,103 @@
+"""Error signatures: the same bug gets the same ``exception.fingerprint`` everywhere.
+
+The fingerprint hashes the exception type, the message with its variable parts replaced
+(numbers, UUIDs, request and trace ids, hex, quoted values, timestamps, paths' line
+numbers) and the names of the first application frames of the stack trace (function and
+file names, never line numbers). So it survives new invocations, new containers and
+redeploys that move code around, and differs when the type, the message's shape or the
+code path differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+_NORMALISERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"), "<ts>"),
+    (re.compile(r"\b1-[0-9a-f]{8}-[0-9a-f]{24}\b", re.I), "<trace>"),
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<uuid>"),
+    (re.compile(r"\barn:aws[\w-]*:[^\s'\"]+"), "<arn>"),
+    (re.compile(r"\b0x[0-9a-f]+\b", re.I), "<hex>"),
+    (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b", re.I), "<hex>"),
+    (re.compile(r"'[^'\n]{0,200}'|\"[^\"\n]{0,200}\"|`[^`\n]{0,200}`"), "<str>"),
+    (re.compile(r"\b\d+(?:\.\d+)?\b"), "<n>"),
+    (re.compile(r"\s+"), " "),
+)
+
+# Frame patterns of each runtime: (regex, group of the function name, group of the file or None)
+_FRAME_PATTERNS: tuple[re.Pattern[str], ...] = (
+    # Python:  File "/var/task/app.py", line 12, in handler
+    re.compile(r'File "(?P<file>[^"]+)", line \d+, in (?P<func>[^\s]+)'),
+    # Java:    at com.example.Handler.handleRequest(Handler.java:20)
+    # Node:    at Runtime.handler (/var/task/index.js:3:20)   |   at /var/task/index.js:3:20
+    # .NET:    at MyFunc.Function.Handler(String input) in /src/Function.cs:line 20
+    re.compile(r"^\s*at (?:async )?(?P<func>[^\s(]+)\s?\((?P<file>[^)]*)\)", re.M),
+    re.compile(r"^\s*at (?P<file>(?:file://)?/[^\s:]+):\d+:\d+", re.M),
+    # Ruby:    /var/task/lambda_function.rb:3:in `lambda_handler'   (also 'Foo#bar' in Ruby 3.4)
+    re.compile(r"(?P<file>[^\s:\"\[]+\.rb):\d+:in [`'](?P<func>[^'`]+)'"),
+    # Go:      main.handler(...)  /  github.com/x/y.(*T).Method(0xc000...)
+    re.compile(r"^(?P<func>[\w./-]+(?:\.\(\*?[\w]+\))?\.[\w.]+)\(.*\)$", re.M),
+)
+
+_RUNTIME_FRAME_MARKERS = (
+    "/var/runtime/",
+    "/var/lang/",
+    "node:internal",
+    "internal/",
+    "awslambdaric",
+    "bootstrap.py",
+    "java.base/",
+    "jdk.internal.",
+    "sun.reflect.",
+    "java.lang.reflect.",
+    "lambdainternal.",
+    "aws-lambda-go/lambda",
+    "runtime/panic.go",
+    "runtime.gopanic",
+    "runtime.panic",
+    "Amazon.Lambda.RuntimeSupport",
+    "lambda_method",
+    "aws_lambda_ric",
+)
+
+MAX_FRAMES = 6
+
+
+def normalize_message(message: str) -> str:
+    """The message with its variable parts replaced, at most 300 characters."""
+    text = message[:1000]
+    for pattern, repl in _NORMALISERS:
+        text = pattern.sub(repl, text)
+    return text.strip()[:300]
+
+
+def frame_names(stacktrace: str) -> list[str]:
+    """Application frames of a stack trace as ``file:function`` / ``function``, innermost last."""
+    found: list[tuple[int, str]] = []
+    for pattern in _FRAME_PATTERNS:
+        for m in pattern.finditer(stacktrace):
+            groups = m.groupdict()
+            func = groups.get("func") or ""
+            file = groups.get("file") or ""
+            where = f"{func} {file}"
+            if any(marker in where for marker in _RUNTIME_FRAME_MARKERS):
+                continue
+            base = file.rsplit("/", 1)[-1].split(":", 1)[0] if file else ""
+            if (
+                pattern.pattern.startswith("^\\s*at (?:async )?")
+                and "." in func
+                and not base.endswith((".js", ".mjs", ".cjs", ".ts"))
+            ):
+                base = ""  # Java / .NET: the qualified method name says it all
+            found.append((m.start(), f"{base}:{func}" if base and func else (func or base)))
+    found.sort()
+    return [name for _, name in found[:MAX_FRAMES]]
+
+
+def fingerprint(exc_type: str | None, message: str | None, stacktrace: str | None) -> str:
+    """A 16-hex-character signature of an error; see the module docstring."""
+    parts = [exc_type or "", normalize_message(message or "")]
+    if stacktrace:
+        parts.extend(frame_names(stacktrace))
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8", "replace"), usedforsecurity=False).hexdigest()[:16]

@@ -1,0 +1,672 @@
+"""Subscription payloads -> documents, one per log event.
+
+:class:`BatchParser` reads the payloads of one batch in order, keeping per log stream what
+Lambda's output needs to be understood:
+
+* which invocation is running (``START`` .. ``REPORT``), so bare lines with no request id
+  (``print``, stderr, tracebacks) are attributed to the request that encloses them;
+* whether the environment is initialising (``INIT_START`` .. ``START``), so errors there
+  are init errors;
+* the error that the previous event opened, so a stack trace printed as several events is
+  one error (the continuation events point at the first with ``log.record.parent_uid``).
+
+:meth:`BatchParser.finish` then completes each invocation from everything the batch held:
+the trace id, correlation id and cold start reach every document of the invocation, each
+REPORT gets its ``lambda.outcome``, each error its ``exception.fingerprint``.
+
+Pure: no I/O, no global state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import orjson
+
+from lambdalens.decoding.payload import SubscriptionPayload
+from lambdalens.parsing.document import (
+    APP_LOG,
+    FAILURE_TYPES,
+    INIT_ERROR,
+    INIT_ERROR_TYPES,
+    INIT_REPORT,
+    INIT_START,
+    OOM,
+    PLATFORM,
+    REPORT,
+    START,
+    TIMEOUT,
+    UNHANDLED_ERROR,
+    Document,
+)
+from lambdalens.parsing.fingerprint import fingerprint
+from lambdalens.parsing.platform import TEXT_PREFIXES, apply_platform_json, apply_platform_text
+from lambdalens.parsing.severity import SEVERITY_NUMBER, normalize_severity
+from lambdalens.parsing.structured import apply_structured
+from lambdalens.parsing.text_formats import (
+    EXCEPTION_HEADER,
+    GO_LOG,
+    GO_PANIC,
+    JAVA_LOG4J,
+    LEADING_LEVEL,
+    PYTHON_UNHANDLED,
+    REQUEST_ID,
+    RUBY_LOGGER,
+    RUNTIME_EXIT,
+    RUNTIME_TRAILER,
+    TIMEOUT_LINE,
+    is_continuation,
+    looks_like_request_id,
+    split_error_text,
+    split_python_prefix,
+    split_tab_prefix,
+)
+
+_NODE_ERROR_MARKERS = ("Invoke Error", "Uncaught Exception", "Unhandled Promise Rejection")
+_OOM_TYPES = frozenset(
+    {"Runtime.OutOfMemory", "java.lang.OutOfMemoryError", "MemoryError", "OutOfMemoryError"}
+)
+_PLATFORM_BY_FIRST_CHAR: dict[str, tuple[tuple[str, str], ...]] = {
+    c: tuple((p, t) for p, t in TEXT_PREFIXES if p[0] == c) for c in "SERILT"
+}
+
+_iso_cache: dict[int, str] = {}
+_MILLIS: tuple[str, ...] = tuple(f".{i:03d}Z" for i in range(1000))
+
+
+def iso_ms(epoch_ms: int) -> str:
+    """Epoch milliseconds -> ``2024-05-01T12:00:00.123Z`` (cached per second: the hot path)."""
+    seconds = epoch_ms // 1000
+    millis = epoch_ms - seconds * 1000
+    prefix = _iso_cache.get(seconds)
+    if prefix is None:
+        if len(_iso_cache) > 50_000:
+            _iso_cache.clear()
+        try:
+            prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        except (OverflowError, OSError, ValueError):
+            prefix = "1970-01-01T00:00:00"
+        _iso_cache[seconds] = prefix
+    return prefix + _MILLIS[millis]
+
+
+def function_of(log_group: str, log_stream: str) -> tuple[str | None, str | None]:
+    """(function name, version) from ``/aws/lambda/<name>`` and ``YYYY/MM/DD/[<version>]<id>``.
+
+    Custom log groups (advanced logging controls) name the function in the stream:
+    ``YYYY/MM/DD/<name>[<version>]<id>``. Lambda@Edge groups are ``/aws/lambda/<region>.<name>``.
+    """
+    name: str | None = None
+    version: str | None = None
+    open_at = log_stream.find("[")
+    close_at = log_stream.find("]", open_at + 1) if open_at >= 0 else -1
+    if close_at > open_at >= 0:
+        version = log_stream[open_at + 1 : close_at] or None
+        in_stream = log_stream[:open_at].rsplit("/", 1)[-1]
+        if in_stream:
+            name = in_stream
+    if log_group.startswith("/aws/lambda/"):
+        name = log_group[12:] or name
+        if name and name.count(".") == 1 and name.split(".", 1)[0].count("-") == 2:  # Lambda@Edge
+            name = name.split(".", 1)[1]
+    return name, version
+
+
+@dataclass(slots=True)
+class _Stream:
+    """What one log stream (one execution environment) has shown so far in the batch."""
+
+    current: str | None = None  # request between START and REPORT
+    in_init: bool = False  # INIT_START seen, START not yet
+    init_id: str | None = None  # identifies the init attempt that init-phase documents belong to
+    open_error: Document | None = None  # the error a continuation line would extend
+    invocation: list[Document] | None = None  # the documents of ``current``
+    init_type: str | None = (
+        None  # platform.initStart initializationType (on-demand, provisioned-concurrency, ...)
+    )
+
+
+#: What each failure event type says of its invocation, and which wins: oom > timeout > error.
+_FAILURE_OF = {TIMEOUT: "timeout", OOM: "oom", UNHANDLED_ERROR: "error", INIT_ERROR: "error"}
+_FAILURE_RANK = {None: 0, "error": 1, "timeout": 2, "oom": 3}
+
+
+@dataclass(slots=True)
+class ParseStats:
+    payloads: int = 0
+    control_messages: int = 0
+    events: int = 0
+    salvaged: int = 0  # events kept raw because they could not be parsed
+
+
+class BatchParser:
+    """Parses the payloads of one batch; call :meth:`finish` once after the last :meth:`parse`.
+
+    Parameters
+    ----------
+    region:
+        ``cloud.region`` for payloads that do not say (the Kinesis record's ``awsRegion`` wins).
+    observed_at_ms:
+        ``observedTimestamp`` for every document (default: now).
+    """
+
+    def __init__(self, region: str | None = None, observed_at_ms: int | None = None) -> None:
+        self.region = region
+        self.observed = iso_ms(observed_at_ms if observed_at_ms is not None else int(time.time() * 1000))
+        self.stats = ParseStats()
+        self._streams: dict[tuple[str, str], _Stream] = {}
+        self._invocations: dict[tuple[str, str, str], list[Document]] = {}  # documents of each request
+        self._errors: list[Document] = []
+
+    # ------------------------------------------------------------------ payloads
+    def parse(self, payload: SubscriptionPayload) -> list[Document]:
+        """The documents of one payload (a ``CONTROL_MESSAGE`` gives none and is counted)."""
+        self.stats.payloads += 1
+        if payload.is_control:
+            self.stats.control_messages += 1
+            return []
+        group, stream_name = payload.log_group, payload.log_stream
+        key = (group, stream_name)
+        stream = self._streams.get(key)
+        if stream is None:
+            stream = self._streams[key] = _Stream()
+        name, version = function_of(group, stream_name)
+        # Keys every document gets are laid out first (None until set), so the per-event copy
+        # is born with room for them and the JSON reads in a natural order.
+        base: Document = {
+            "@timestamp": None,
+            "observedTimestamp": self.observed,
+            "body": None,
+            "log.record.uid": None,
+            "severity.text": None,
+            "severity.number": None,
+            "lambda.event_type": None,
+            "cloud.provider": "aws",
+        }
+        if payload.owner:
+            base["cloud.account.id"] = payload.owner
+        region = payload.region or self.region
+        if region:
+            base["cloud.region"] = region
+        base["aws.log.group"] = group
+        base["aws.log.stream"] = stream_name
+        base["faas.instance"] = stream_name
+        if name:
+            base["faas.name"] = name
+            base["service.name"] = name
+        if version:
+            base["faas.version"] = version
+        docs: list[Document] = []
+        read = self._read_event
+        seconds_cache = _iso_cache
+        append = docs.append
+        for position, event in enumerate(payload.log_events):
+            doc = base.copy()
+            try:
+                message = event["message"]
+                ts = event["timestamp"]
+                if type(message) is not str or type(ts) is not int or type(event["id"]) is not str:
+                    raise TypeError(
+                        "a log event needs a string id, an integer timestamp and a string message"
+                    )
+                seconds = ts // 1000
+                prefix = seconds_cache.get(seconds)
+                doc["@timestamp"] = (
+                    prefix + _MILLIS[ts - seconds * 1000] if prefix is not None else iso_ms(ts)
+                )
+                doc["body"] = message
+                doc["log.record.uid"] = event["id"]
+                read(doc, message, stream, key)
+            except Exception as exc:  # never lose an event to a parser bug or a malformed event
+                doc = self._salvage(base, event, payload, position, exc)
+            append(doc)
+        self.stats.events += len(docs)
+        return docs
+
+    def _read_event(self, doc: Document, message: str, stream: _Stream, key: tuple[str, str]) -> None:
+        head = stream.open_error
+        if head is not None:
+            if is_continuation(message, head["body"]):
+                self._continue_error(doc, message, head)
+                return
+            stream.open_error = None
+        event_type = self._classify(doc, message, stream)
+        request_id = doc.get("faas.invocation_id")
+        if not request_id or request_id == "undefined":
+            if request_id is not None:
+                del doc["faas.invocation_id"]
+            request_id = stream.current
+            if request_id is not None and event_type != INIT_START:
+                doc["faas.invocation_id"] = request_id
+        if event_type != APP_LOG:
+            self._track_lifecycle(doc, event_type, stream, request_id)
+        severity = doc.get("severity.text")
+        if severity is None:
+            if event_type in (APP_LOG, START):
+                severity = doc["severity.text"] = "INFO"
+            else:
+                severity = doc["severity.text"] = self._default_severity(doc, event_type)
+        doc["severity.number"] = SEVERITY_NUMBER[severity]
+        doc["lambda.event_type"] = event_type
+        if "exception.type" in doc or "exception.message" in doc:
+            self._errors.append(doc)
+            if event_type in FAILURE_TYPES or event_type == APP_LOG or "exception.stacktrace" in doc:
+                stream.open_error = doc
+        if request_id is not None:
+            invocation = stream.invocation
+            if invocation is None or request_id != stream.current:
+                inv_key = (key[0], key[1], request_id)
+                invocation = self._invocations.get(inv_key)
+                if invocation is None:
+                    invocation = self._invocations[inv_key] = []
+                if request_id == stream.current:
+                    stream.invocation = invocation
+            invocation.append(doc)
+        if event_type == REPORT:
+            stream.current = None
+            stream.invocation = None
+
+    @staticmethod
+    def _track_lifecycle(doc: Document, event_type: str, stream: _Stream, request_id: str | None) -> None:
+        """START / INIT_START move the stream's state; init-phase documents get ``lambda.init_id``."""
+        if event_type == START:
+            if stream.in_init and stream.init_type != "provisioned-concurrency":
+                doc["faas.coldstart"] = True  # this invocation waited for the init that preceded it
+            stream.current = request_id
+            stream.invocation = None
+            stream.in_init = False
+            stream.init_id = None
+        elif event_type == INIT_START:
+            stream.in_init = True
+            stream.current = None
+            stream.invocation = None
+            stream.init_type = (doc.get("attributes") or {}).get("initializationType")
+            stream.init_id = doc["log.record.uid"]
+            doc.pop("faas.invocation_id", None)
+        if event_type in (INIT_ERROR, INIT_START):
+            if stream.init_id is None:
+                stream.init_id = request_id or doc["log.record.uid"]
+            doc["lambda.init_id"] = stream.init_id
+        elif event_type == INIT_REPORT:
+            if doc.get("lambda.phase") == "restore":
+                doc["lambda.init_id"] = stream.init_id or doc["log.record.uid"]
+            else:
+                if stream.init_id is None:
+                    stream.init_id = request_id or doc["log.record.uid"]
+                doc["lambda.init_id"] = stream.init_id
+
+    def _salvage(
+        self, base: Document, event: object, payload: SubscriptionPayload, position: int, exc: Exception
+    ) -> Document:
+        """A document for an event that could not be parsed: the raw event kept as ``body``."""
+        doc = base.copy()
+        raw = event if isinstance(event, dict) else {}
+        message = raw.get("message")
+        doc["body"] = message if isinstance(message, str) else orjson.dumps(event, default=repr).decode()
+        ts = raw.get("timestamp")
+        try:
+            doc["@timestamp"] = iso_ms(int(ts))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            doc["@timestamp"] = self.observed
+        event_id = raw.get("id")
+        if isinstance(event_id, str | int) and str(event_id):
+            doc["log.record.uid"] = str(event_id)
+        else:
+            where = payload.record_id or f"{payload.log_group}/{payload.log_stream}"
+            doc["log.record.uid"] = f"{where}:{position}"
+        doc["severity.text"] = "WARN"
+        doc["severity.number"] = SEVERITY_NUMBER["WARN"]
+        doc["lambda.event_type"] = APP_LOG
+        doc["lambda.parse_error"] = f"{type(exc).__name__}: {exc}"[:500]
+        self.stats.salvaged += 1
+        return doc
+
+    def _continue_error(self, doc: Document, message: str, head: Document) -> None:
+        doc["log.record.parent_uid"] = head.get("log.record.parent_uid", head["log.record.uid"])
+        doc["lambda.event_type"] = APP_LOG
+        doc["severity.text"] = head["severity.text"]
+        doc["severity.number"] = head["severity.number"]
+        request_id = head.get("faas.invocation_id")
+        if request_id:
+            doc["faas.invocation_id"] = request_id
+        trace = head.get("exception.stacktrace")
+        line = message.rstrip("\n")
+        head["exception.stacktrace"] = f"{trace}\n{line}" if trace else line
+        if line.startswith("FATAL ERROR: ") and head["body"].startswith("<--- Last few GCs"):
+            head["exception.message"] = line[13:].strip()
+
+    # ------------------------------------------------------------------ classification
+    def _classify(self, doc: Document, message: str, stream: _Stream) -> str:
+        first = message[:1]
+        if first == "{":
+            try:
+                obj = orjson.loads(message)
+            except orjson.JSONDecodeError:
+                obj = None
+            if isinstance(obj, dict):
+                kind = obj.get("type")
+                if isinstance(kind, str) and kind.startswith("platform.") and "record" in obj:
+                    return apply_platform_json(doc, obj)
+                runtime_error_shape = (
+                    (
+                        "errorType" in obj
+                        and "logger" not in obj
+                        and "exception" not in obj
+                        and "message" not in obj
+                    )
+                    or isinstance(obj.get("message"), dict)
+                    or obj.get("message") in _NODE_ERROR_MARKERS
+                )
+                is_error = apply_structured(doc, obj)
+                runtime_error = is_error and runtime_error_shape
+                if not is_error and doc.get("severity.text") in ("ERROR", "FATAL"):
+                    text = doc.get("attributes", {}).get("message")
+                    if isinstance(text, str) and "\n" in text:
+                        # Java and .NET runtimes log an unhandled exception as a JSON record whose
+                        # message is the exception's text: "<type>: <message>\n   at ..."
+                        exc_type, exc_message, trace = split_error_text(text)
+                        if exc_type is not None and trace is not None:
+                            doc["exception.type"] = exc_type
+                            if exc_message is not None:
+                                doc["exception.message"] = exc_message
+                            doc["exception.stacktrace"] = trace
+                            runtime_error = True
+                return self._error_kind(doc, stream, UNHANDLED_ERROR if runtime_error else APP_LOG)
+        candidates = _PLATFORM_BY_FIRST_CHAR.get(first)
+        if candidates is not None:
+            for prefix, event_type in candidates:
+                if message.startswith(prefix):
+                    return apply_platform_text(doc, message, event_type)
+            if first == "R" and message.startswith("RequestId: "):
+                return self._runtime_exit(doc, message)
+        if first == "[":
+            if message.startswith("[ERROR] "):
+                return self._python_unhandled(doc, message, stream)
+            parts = split_python_prefix(message)
+            if parts is not None:
+                level, request_id, rest = parts
+                return self._prefixed(doc, level, request_id, rest, stream)
+        elif first.isdigit():
+            if "Task timed out after " in message:
+                return self._timeout(doc, message)
+            parts = split_tab_prefix(message)
+            if parts is not None:
+                level, request_id, rest = parts
+                return self._prefixed(doc, level, request_id, rest, stream)
+            m = JAVA_LOG4J.match(message)
+            if m is not None:
+                return self._prefixed(doc, m["level"], m["rid"], m["rest"], stream, normalise=True)
+            m = GO_LOG.match(message)
+            if m is not None:  # Go's log package: "2024/05/01 12:00:00 message"
+                rest = m["rest"]
+                level = "INFO"
+                m2 = LEADING_LEVEL.match(rest)
+                if m2 is not None:
+                    level = normalize_severity(m2.group(1)) or level
+                kind = self._prefixed(doc, level, "", rest, stream)
+                if kind == APP_LOG and "exception.type" in doc and "faas.invocation_id" not in doc:
+                    # aws-lambda-go logs the error object a handler returned: {"errorMessage", "errorType"}
+                    return self._error_kind(doc, stream, UNHANDLED_ERROR)
+                return kind
+        elif first in "DIWEFA" and message[1:4] == ", [":
+            m = RUBY_LOGGER.match(message)
+            if m is not None:
+                return self._prefixed(doc, m["level"], m["rid"] or "", m["rest"], stream, normalise=True)
+        return self._bare(doc, message, stream)
+
+    def _prefixed(
+        self,
+        doc: Document,
+        level: str,
+        request_id: str,
+        rest: str,
+        stream: _Stream,
+        *,
+        normalise: bool = False,
+    ) -> str:
+        severity = normalize_severity(level) if normalise else level
+        if severity:
+            doc["severity.text"] = severity
+        if looks_like_request_id(request_id):
+            doc["faas.invocation_id"] = request_id
+        if rest.startswith(_NODE_ERROR_MARKERS):
+            brace = rest.find("{")
+            if brace >= 0:
+                try:
+                    obj = orjson.loads(rest[brace:])
+                except orjson.JSONDecodeError:
+                    obj = None
+                if isinstance(obj, dict):
+                    apply_structured(doc, obj)
+                    if severity:
+                        doc["severity.text"] = severity
+            if "exception.type" not in doc:
+                doc["exception.type"] = "Error"
+                doc["exception.message"] = rest.split("\t", 1)[-1].strip()
+            return self._error_kind(doc, stream, UNHANDLED_ERROR)
+        if "Task timed out after " in rest:
+            return self._timeout(doc, rest)
+        if rest[:1] == "{":
+            try:
+                obj = orjson.loads(rest)
+            except orjson.JSONDecodeError:
+                obj = None
+            if isinstance(obj, dict):
+                is_error = apply_structured(doc, obj)
+                if severity and normalize_severity(obj.get("level")) is None:
+                    doc["severity.text"] = severity
+                return self._error_kind(doc, stream, APP_LOG) if is_error else APP_LOG
+        if severity in ("ERROR", "FATAL") or "Exception" in rest or "Error" in rest:
+            exc_type, exc_message, trace = split_error_text(rest)
+            if exc_type is not None:
+                doc["exception.type"] = exc_type
+                if exc_message is not None:
+                    doc["exception.message"] = exc_message
+                if trace is not None:
+                    doc["exception.stacktrace"] = trace
+                # .NET logs an unhandled exception as "fail\tSystem.Exception: ...\n   at ..."
+                header_first = EXCEPTION_HEADER.match(rest.split("\n", 1)[0].strip()) is not None
+                default = UNHANDLED_ERROR if header_first and trace is not None else APP_LOG
+                return self._error_kind(doc, stream, default)
+        return APP_LOG
+
+    def _python_unhandled(self, doc: Document, message: str, stream: _Stream) -> str:
+        m = PYTHON_UNHANDLED.match(message)
+        assert m is not None  # the caller checked the prefix
+        doc["exception.type"] = m["type"]
+        doc["exception.message"] = m["msg"] or ""
+        text = message.replace("\r", "\n")
+        at = text.find("Traceback (most recent call last):")
+        if at >= 0:
+            doc["exception.stacktrace"] = text[at:].rstrip("\n")
+        doc["severity.text"] = "ERROR"
+        return self._error_kind(doc, stream, UNHANDLED_ERROR)
+
+    def _timeout(self, doc: Document, message: str) -> str:
+        m = TIMEOUT_LINE.search(message)
+        if m is not None and m["rid"] and REQUEST_ID.fullmatch(m["rid"]):
+            doc["faas.invocation_id"] = m["rid"]
+        doc["exception.type"] = "Sandbox.Timedout"
+        doc["exception.message"] = f"Task timed out after {m['secs']} seconds" if m else "Task timed out"
+        doc["severity.text"] = "ERROR"
+        return TIMEOUT
+
+    def _runtime_exit(self, doc: Document, message: str) -> str:
+        m = RUNTIME_EXIT.match(message)
+        if m is None:
+            return PLATFORM
+        doc["faas.invocation_id"] = m["rid"]
+        doc["exception.message"] = m["msg"]
+        doc["exception.type"] = m["type"] or "Runtime.ExitError"
+        doc["severity.text"] = "ERROR"
+        if "signal: killed" in m["msg"] or doc["exception.type"] == "Runtime.OutOfMemory":
+            return OOM
+        if "Task timed out" in m["msg"]:
+            return TIMEOUT
+        return PLATFORM
+
+    def _bare(self, doc: Document, message: str, stream: _Stream) -> str:
+        if "Task timed out after " in message:
+            return self._timeout(doc, message)
+        m = GO_PANIC.match(message)
+        if m is not None:
+            doc["exception.type"] = "panic"
+            doc["exception.message"] = m["msg"]
+            doc["severity.text"] = "ERROR"
+            return self._error_kind(doc, stream, UNHANDLED_ERROR)
+        if message.startswith("FATAL ERROR: ") and "out of memory" in message:
+            doc["exception.type"] = "FATAL ERROR"
+            doc["exception.message"] = message[13:].strip()
+            doc["severity.text"] = "FATAL"
+            return OOM
+        if message.startswith("Init error when loading handler"):  # Ruby; the error object follows
+            doc["severity.text"] = "ERROR"
+            return APP_LOG
+        if message.startswith("LAMBDA_WARNING: "):
+            doc["severity.text"] = "WARN"
+            return APP_LOG
+        if message.startswith("<--- Last few GCs --->"):  # Node.js heap exhaustion, V8's report follows
+            doc["severity.text"] = "FATAL"
+            doc["exception.type"] = "FatalProcessOutOfMemory"
+            doc["exception.message"] = "JavaScript heap out of memory"
+            return OOM
+        m3 = RUNTIME_TRAILER.match(message)
+        if m3 is not None:  # "Unknown application error occurred\nRuntime.Unknown"
+            doc["exception.type"] = m3["type"]
+            doc["exception.message"] = m3["msg"]
+            doc["severity.text"] = "ERROR"
+            return PLATFORM
+        if "Exception" in message or "Error" in message or "Traceback" in message or "Throwable" in message:
+            exc_type, exc_message, trace = split_error_text(message)
+            if exc_type is not None:
+                doc["exception.type"] = exc_type
+                if exc_message is not None:
+                    doc["exception.message"] = exc_message
+                if trace is not None:
+                    doc["exception.stacktrace"] = trace
+                doc["severity.text"] = "ERROR"
+                header_first = not message.startswith("Traceback")
+                return self._error_kind(doc, stream, UNHANDLED_ERROR if header_first else APP_LOG)
+        m2 = LEADING_LEVEL.match(message)
+        if m2 is not None:
+            severity = normalize_severity(m2.group(1))
+            if severity:
+                doc["severity.text"] = severity
+        return APP_LOG
+
+    def _error_kind(self, doc: Document, stream: _Stream, default: str) -> str:
+        """Refine an error's event type: init error, out of memory, or ``default``."""
+        if default == APP_LOG:
+            if doc.get("exception.type") in _OOM_TYPES:
+                return OOM
+            return APP_LOG
+        exc_type = str(doc.get("exception.type") or "")
+        message = str(doc.get("exception.message") or "")
+        if doc.get("severity.text") not in ("ERROR", "FATAL"):
+            doc["severity.text"] = "ERROR"
+        if (
+            exc_type in INIT_ERROR_TYPES
+            or exc_type.startswith("Init<")
+            or "Runtime.ImportModuleError" in message
+        ):
+            return INIT_ERROR
+        if exc_type in _OOM_TYPES or "heap out of memory" in message:
+            return OOM
+        if stream.in_init and stream.current is None:
+            return INIT_ERROR
+        return default
+
+    @staticmethod
+    def _default_severity(doc: Document, event_type: str) -> str:
+        if event_type in FAILURE_TYPES:
+            return "ERROR"
+        status = doc.get("lambda.status")
+        if status in ("error", "failure", "timeout"):
+            return "ERROR"
+        if event_type == PLATFORM and doc.get("exception.type"):
+            return "ERROR"
+        if doc.get("attributes", {}).get("type") == "platform.logsDropped":
+            return "WARN"
+        return "INFO"
+
+    # ------------------------------------------------------------------ batch end
+    def finish(self) -> None:
+        """Complete every invocation from what the whole batch showed; fingerprint errors."""
+        for invocation_docs in self._invocations.values():
+            trace_id = span_id = correlation = None
+            coldstart: bool | None = None
+            report: Document | None = None
+            failure: str | None = None
+            for doc in invocation_docs:
+                event_type = doc["lambda.event_type"]
+                seen = _FAILURE_OF.get(event_type)
+                if (
+                    seen is None
+                    and event_type == PLATFORM
+                    and str(doc.get("exception.type", "")).startswith("Runtime.")
+                ):
+                    seen = "error"
+                if _FAILURE_RANK[seen] > _FAILURE_RANK[failure]:
+                    failure = seen
+                if event_type == REPORT:
+                    report = doc
+                    if "lambda.init_duration_ms" in doc or "lambda.restore_duration_ms" in doc:
+                        coldstart = True
+                    elif coldstart is None:
+                        coldstart = False
+                    span_id = span_id or doc.get("spanId")
+                if event_type == START and doc.get("spanId"):
+                    span_id = doc["spanId"]
+                trace_id = trace_id or doc.get("traceId")
+                correlation = correlation or doc.get("correlation_id")
+                if doc.get("faas.coldstart") is True:
+                    coldstart = True
+            for doc in invocation_docs:
+                if trace_id and "traceId" not in doc:
+                    doc["traceId"] = trace_id
+                    if span_id and "spanId" not in doc:
+                        doc["spanId"] = span_id
+                if correlation and "correlation_id" not in doc:
+                    doc["correlation_id"] = correlation
+                if coldstart is not None:
+                    doc["faas.coldstart"] = coldstart
+            if report is not None:
+                report["lambda.outcome"] = _outcome(report, failure)
+        for doc in self._errors:
+            doc["exception.fingerprint"] = fingerprint(
+                doc.get("exception.type"), doc.get("exception.message"), doc.get("exception.stacktrace")
+            )
+        self._invocations.clear()
+        self._errors.clear()
+
+
+def _outcome(report: Document, failure: str | None) -> str:
+    """How an invocation ended, from its REPORT and the failures the batch showed for it."""
+    status = report.get("lambda.status")
+    error_type = report.get("exception.type")
+    memory = report.get("lambda.memory_size_mb")
+    used = report.get("lambda.max_memory_used_mb")
+    memory_full = isinstance(memory, (int, float)) and isinstance(used, (int, float)) and used >= memory > 0
+    if status == "timeout" or error_type == "Sandbox.Timedout":
+        return "timeout"
+    if error_type == "Runtime.OutOfMemory" or failure == "oom":
+        return "oom"
+    if status in ("error", "failure") or failure is not None:
+        if failure == "timeout":
+            return "timeout"
+        return "oom" if memory_full else "error"
+    return "success"
+
+
+def parse_payloads(
+    payloads: Iterable[SubscriptionPayload], region: str | None = None, observed_at_ms: int | None = None
+) -> list[Document]:
+    """Parse payloads as one batch and finish it: the documents of every event, in order."""
+    parser = BatchParser(region=region, observed_at_ms=observed_at_ms)
+    docs: list[Document] = []
+    for payload in payloads:
+        docs.extend(parser.parse(payload))
+    parser.finish()
+    return docs

@@ -1,0 +1,247 @@
+"""Lambda's platform records: text (``START``/``END``/``REPORT``/``INIT_*``/``RESTORE_*``/
+``EXTENSION``) and JSON (``platform.*`` records of the JSON log format / Telemetry API).
+
+Each function fills the fields it finds into a document and returns the event type.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from lambdalens.parsing import document as et
+from lambdalens.parsing.document import Document
+
+# "Key: value" pairs of platform lines; alternatives longest first so that
+# "Billed Duration" is never read as "Duration".
+_KV = re.compile(
+    r"(?<![A-Za-z])(Billed Restore Duration|Restore Duration|Billed Duration|Init Duration|Max Memory Used"
+    r"|Memory Size|Duration|RequestId|Runtime Version ARN|Runtime Version|Version|Status|Error Type"
+    r"|TraceId|SegmentId|Sampled|Phase|Name|State|Events|Types): ?(\[[^\]]*\]|[^\t\n ]+)"
+)
+
+_FLOAT_FIELDS = {
+    "Duration": "lambda.duration_ms",
+    "Init Duration": "lambda.init_duration_ms",
+    "Restore Duration": "lambda.restore_duration_ms",
+    "Billed Restore Duration": "lambda.billed_restore_duration_ms",
+}
+_INT_FIELDS = {
+    "Billed Duration": "lambda.billed_duration_ms",
+    "Memory Size": "lambda.memory_size_mb",
+    "Max Memory Used": "lambda.max_memory_used_mb",
+}
+_STR_FIELDS = {
+    "RequestId": "faas.invocation_id",
+    "Version": "faas.version",
+    "Status": "lambda.status",
+    "Error Type": "exception.type",
+    "TraceId": "traceId",
+    "SegmentId": "spanId",
+    "Phase": "lambda.phase",
+    "Runtime Version": "lambda.runtime_version",
+    "Runtime Version ARN": "lambda.runtime_version_arn",
+}
+
+# The REPORT line as Lambda prints it, up to the optional Init Duration; the rest (Restore
+# Duration, Status, Error Type, XRAY) goes through the generic "Key: value" reader.
+_REPORT = re.compile(
+    r"REPORT RequestId: (\S+)\tDuration: ([\d.]+) ms\tBilled Duration: (\d+) ms\tMemory Size: (\d+) MB\t"
+    r"Max Memory Used: (\d+) MB\t(?:Init Duration: ([\d.]+) ms\t)?(?:Status: (\w+)\t(?:Error Type: ([\w.]+)\t)?)?"
+    r"\s*(?:XRAY TraceId: ([\w-]+)\tSegmentId: (\w+)\tSampled: (\w+)\t?)?\s*$"
+)
+
+#: Text platform line prefix -> event type.
+TEXT_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("START RequestId:", et.START),
+    ("END RequestId:", et.END),
+    ("REPORT RequestId:", et.REPORT),
+    ("INIT_START ", et.INIT_START),
+    ("INIT_REPORT ", et.INIT_REPORT),
+    ("RESTORE_START ", et.PLATFORM),
+    ("RESTORE_REPORT ", et.PLATFORM),
+    ("EXTENSION\t", et.EXTENSION),
+    ("EXTENSION ", et.EXTENSION),
+    ("LOGS\t", et.EXTENSION),
+    ("LOGS ", et.EXTENSION),
+    ("TELEMETRY\t", et.EXTENSION),
+    ("TELEMETRY ", et.EXTENSION),
+)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def apply_platform_text(doc: Document, message: str, event_type: str) -> str:
+    """Fill the fields of a text platform line (its prefix already matched ``event_type``)."""
+    # Fast paths for the two most common lines of all:
+    #   "START RequestId: <36> Version: $LATEST\n" and "END RequestId: <36>\n"
+    if event_type == et.END and len(message) <= 53 and message[15:16] != " ":
+        doc["faas.invocation_id"] = message[15:].rstrip()
+        return event_type
+    if event_type == et.START and message[53:63] == " Version: ":
+        doc["faas.invocation_id"] = message[17:53]
+        version = message[63:].rstrip()
+        if version:
+            doc["faas.version"] = version
+        return event_type
+    if event_type == et.REPORT:
+        m = _REPORT.match(message)
+        if m is not None:
+            doc["faas.invocation_id"] = m[1]
+            doc["lambda.duration_ms"] = float(m[2])
+            doc["lambda.billed_duration_ms"] = int(m[3])
+            doc["lambda.memory_size_mb"] = int(m[4])
+            doc["lambda.max_memory_used_mb"] = int(m[5])
+            if m[6] is not None:
+                doc["lambda.init_duration_ms"] = float(m[6])
+            if m[7] is not None:
+                doc["lambda.status"] = m[7].lower()
+                if m[8] is not None:
+                    doc["exception.type"] = m[8]
+            if m[9] is not None:
+                doc["traceId"] = m[9]
+                doc["spanId"] = m[10]
+                doc["attributes"] = {"sampled": m[11]}
+            return event_type
+    attrs: dict[str, Any] | None = None
+    if (
+        "\t" in message
+    ):  # as Lambda prints it: "Key: value" pairs separated by tabs (and a newline before XRAY)
+        pairs = []
+        for part in message.replace("\n", "\t").split("\t"):
+            key, sep, value = part.partition(": ")
+            if sep:
+                if key.startswith(
+                    (
+                        "START ",
+                        "END ",
+                        "REPORT ",
+                        "INIT_START ",
+                        "INIT_REPORT ",
+                        "RESTORE_START ",
+                        "RESTORE_REPORT ",
+                        "XRAY ",
+                    )
+                ):
+                    key = key.split(" ", 1)[1]
+                pairs.append(
+                    (key, value.split(" ", 1)[0] if key not in ("Events", "Types") else value.strip())
+                )
+    else:  # the same with spaces (copied from the console, some fixtures)
+        pairs = _KV.findall(message)
+    for key, value in pairs:
+        if key in _STR_FIELDS:
+            doc[_STR_FIELDS[key]] = value.lower() if key == "Status" else value
+        elif key in _FLOAT_FIELDS:
+            n = _number(value)
+            if n is not None:
+                doc[_FLOAT_FIELDS[key]] = n
+        elif key in _INT_FIELDS:
+            n = _number(value)
+            if n is not None:
+                doc[_INT_FIELDS[key]] = int(n) if n.is_integer() else n
+        elif event_type == et.EXTENSION or key == "Sampled":
+            if attrs is None:
+                attrs = {}
+            attrs[key.lower()] = value
+    if attrs:
+        doc["attributes"] = attrs
+    if message.startswith("RESTORE_"):
+        doc["lambda.phase"] = "restore"
+    return event_type
+
+
+def _tracing(doc: Document, tracing: object) -> None:
+    if not isinstance(tracing, Mapping):
+        return
+    value = tracing.get("value")
+    if isinstance(value, str):
+        for part in value.split(";"):
+            k, _, v = part.partition("=")
+            if k == "Root" and v:
+                doc["traceId"] = v
+            elif k == "Parent" and v and "spanId" not in doc:
+                doc["spanId"] = v
+    span = tracing.get("spanId")
+    if isinstance(span, str) and span:
+        doc["spanId"] = span
+
+
+_METRIC_FIELDS = {
+    "durationMs": "lambda.duration_ms",
+    "billedDurationMs": "lambda.billed_duration_ms",
+    "memorySizeMB": "lambda.memory_size_mb",
+    "maxMemoryUsedMB": "lambda.max_memory_used_mb",
+    "initDurationMs": "lambda.init_duration_ms",
+    "restoreDurationMs": "lambda.restore_duration_ms",
+    "billedRestoreDurationMs": "lambda.billed_restore_duration_ms",
+}
+
+_JSON_TYPES = {
+    "platform.start": et.START,
+    "platform.report": et.REPORT,
+    "platform.initStart": et.INIT_START,
+    "platform.initReport": et.INIT_REPORT,
+    "platform.runtimeDone": et.END,
+    "platform.extension": et.EXTENSION,
+    "platform.telemetrySubscription": et.EXTENSION,
+}
+
+
+def apply_platform_json(doc: Document, obj: Mapping[str, Any]) -> str:
+    """Fill the fields of a ``{"time", "type": "platform.*", "record"}`` object; return the event type."""
+    kind = str(obj.get("type"))
+    record = obj.get("record")
+    if not isinstance(record, Mapping):
+        record = {}
+    event_type = _JSON_TYPES.get(kind, et.PLATFORM)
+    request_id = record.get("requestId")
+    if isinstance(request_id, str) and request_id:
+        doc["faas.invocation_id"] = request_id
+    version = record.get("version") or record.get("functionVersion")
+    if isinstance(version, str) and version:
+        doc["faas.version"] = version
+    status = record.get("status")
+    if isinstance(status, str) and status:
+        doc["lambda.status"] = status.lower()
+    error_type = record.get("errorType")
+    if isinstance(error_type, str) and error_type:
+        doc["exception.type"] = error_type
+    phase = record.get("phase")
+    if isinstance(phase, str) and phase:
+        doc["lambda.phase"] = phase
+    elif kind.startswith("platform.restore"):
+        doc["lambda.phase"] = "restore"
+    runtime_version = record.get("runtimeVersion")
+    if isinstance(runtime_version, str):
+        doc["lambda.runtime_version"] = runtime_version
+    runtime_arn = record.get("runtimeVersionArn")
+    if isinstance(runtime_arn, str):
+        doc["lambda.runtime_version_arn"] = runtime_arn
+    metrics = record.get("metrics")
+    if isinstance(metrics, Mapping):
+        for key, field in _METRIC_FIELDS.items():
+            value = metrics.get(key)
+            if type(value) is int or type(value) is float:
+                if kind in ("platform.initReport", "platform.restoreReport") and key == "durationMs":
+                    field = (
+                        "lambda.restore_duration_ms"
+                        if kind == "platform.restoreReport"
+                        else "lambda.init_duration_ms"
+                    )
+                doc[field] = value
+    _tracing(doc, record.get("tracing"))
+    if kind == "platform.runtimeDone":
+        if doc.get("lambda.status") == "timeout":
+            event_type = et.TIMEOUT
+        elif error_type == "Runtime.OutOfMemory":
+            event_type = et.OOM
+    if event_type in (et.PLATFORM, et.EXTENSION) and kind != "platform.restoreReport":
+        doc["attributes"] = {"type": kind, "record": dict(record)}
+    return event_type

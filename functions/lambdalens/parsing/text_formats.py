@@ -1,0 +1,135 @@
+"""Runtime text line formats and the error texts they carry.
+
+* Python runtime logging:   ``[INFO]\\t2024-05-01T12:00:00.123Z\\t<request id>\\tmessage``
+* Python unhandled error:   ``[ERROR] KeyError: 'x'\\nTraceback (most recent call last):\\n  File ...``
+  (older runtimes separate lines with ``\\r`` and indent with U+00A0)
+* Node.js / .NET:           ``2024-05-01T12:00:00.123Z\\t<request id>\\tINFO\\tmessage`` (.NET: ``info``, ``fail``)
+* Node.js errors:           ``...\\tERROR\\tInvoke Error \\t{"errorType": ..., "stack": [...]}`` and
+  ``Uncaught Exception`` / ``Unhandled Promise Rejection``
+* Timeouts:                 ``2024-05-01T12:00:03.005Z <request id> Task timed out after 3.00 seconds``
+* Java log4j2 (Lambda appender pattern): ``2024-05-01 12:00:00 <request id> INFO  Class - message``
+* Ruby Logger:              ``I, [2024-05-01T12:00:00.123456 #8]  INFO -- : message``
+* Platform error lines:     ``RequestId: <id> Error: Runtime exited with error: signal: killed\\nRuntime.ExitError``
+"""
+
+from __future__ import annotations
+
+import re
+
+from lambdalens.parsing.severity import normalize_severity
+
+REQUEST_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+TIMEOUT_LINE = re.compile(
+    r"(?:^|\s)(?P<rid>[0-9a-fA-F-]{36})?\s*Task timed out after (?P<secs>[\d.]+) seconds"
+)
+RUNTIME_EXIT = re.compile(r"^RequestId: (?P<rid>\S+) (?:Error: )?(?P<msg>[^\n]*)(?:\n(?P<type>[\w.]+))?")
+JAVA_LOG4J = re.compile(
+    r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,:]\d+)?Z?\s+(?P<rid>[0-9a-fA-F-]{36}|\S*)\s+"
+    r"(?P<level>TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL)\s+(?P<rest>.*)",
+    re.S,
+)
+RUBY_LOGGER = re.compile(
+    r"^[DIWEFA], \[[^\]]*\]\s+(?P<level>[A-Z]+)(?: (?P<rid>[0-9a-fA-F-]{36}))? -- [^:]*: (?P<rest>.*)", re.S
+)
+GO_LOG = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? (?P<rest>.*)", re.S)
+# A Java / .NET / JS exception header: "java.lang.IllegalStateException: msg", "System.Exception: msg"
+EXCEPTION_HEADER = re.compile(
+    r"^(?:Exception in thread \"[^\"]*\" )?(?P<type>(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable|Fault)"
+    r"|[A-Z][\w]*(?:Exception|Error))(?::\s?(?P<msg>[^\n]*))?$"
+)
+JAVA_TYPE = re.compile(r"(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*")
+PYTHON_UNHANDLED = re.compile(r"^\[ERROR\] (?P<type>[\w.<>]+)(?:: ?(?P<msg>[^\r\n]*))?")
+RUNTIME_TRAILER = re.compile(r"^(?P<msg>[^\n]+)\n(?P<type>Runtime\.\w+)\n?$")
+GO_PANIC = re.compile(r"^panic: (?P<msg>[^\n]*)")
+LEADING_LEVEL = re.compile(r"^\[?(TRACE|DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\b[\]:]?", re.I)
+GO_FRAME = re.compile(r"^[\w./-]+(?:\.\(\*?\w+\))?\.[\w.]+\(.*\)$")
+
+_CONTINUATION_PREFIXES = (
+    "Caused by:",
+    "Traceback (most recent call last):",
+    "goroutine ",
+    "[signal ",
+    "created by ",
+    "Suppressed:",
+    "During handling of the above exception",
+    "The above exception was the direct cause",
+    "--- End of ",
+    "<--- ",
+    "exit status ",
+)
+
+
+def looks_like_request_id(value: str) -> bool:
+    """A UUID-shaped request id (cheap check first, the hot path calls this for every line)."""
+    return len(value) == 36 and value[8] == "-" and value[13] == "-" and value[18] == "-" and value[23] == "-"
+
+
+def split_python_prefix(message: str) -> tuple[str, str, str] | None:
+    """``[LEVEL]\\t<ts>\\t<request id>\\t<rest>`` -> (severity, request id, rest)."""
+    close = message.find("]\t", 1, 12)
+    if close < 0:
+        return None
+    parts = message.split("\t", 3)
+    if len(parts) < 4:
+        return None
+    level = normalize_severity(message[1:close])
+    if level is None:
+        return None
+    return level, parts[2], parts[3]
+
+
+def split_tab_prefix(message: str) -> tuple[str, str, str] | None:
+    """``<ISO ts>\\t<request id>\\t<LEVEL>\\t<rest>`` (Node.js, .NET) -> (severity, request id, rest)."""
+    if len(message) < 25 or message[4] != "-" or message[10] != "T":
+        return None
+    parts = message.split("\t", 3)
+    if len(parts) < 4:
+        if len(parts) == 3 and parts[0].endswith(
+            "Z"
+        ):  # "<ts>\t<request id>\t<message>" (console.log in old Node)
+            return "INFO", parts[1], parts[2]
+        return None
+    level = normalize_severity(parts[2])
+    if level is None:
+        if parts[0].endswith("Z"):
+            return "INFO", parts[1], "\t".join(parts[2:])
+        return None
+    return level, parts[1], parts[3]
+
+
+_V8_OOM_REPORT = ("[", "<---", "FATAL ERROR:", "-----", "Security context:")
+
+
+def is_continuation(message: str, head: str = "") -> bool:
+    """Does this event continue the error that ``head`` (the message that opened it) started?"""
+    if not message or message[0] in " \t\r\n\u00a0" or message.strip() == "":
+        return True
+    if head.startswith("<--- Last few GCs") and message.startswith(_V8_OOM_REPORT):
+        return True
+    if message.startswith(_CONTINUATION_PREFIXES):
+        return True
+    first = message.rstrip("\r\n")
+    return bool(GO_FRAME.match(first))
+
+
+def split_error_text(text: str) -> tuple[str | None, str | None, str | None]:
+    """An exception printed as text -> (type, message, stack trace).
+
+    Handles Java/.NET/JS headers followed by ``at`` frames and Python tracebacks.
+    """
+    text = text.replace("\r", "\n")
+    first, _, rest = text.partition("\n")
+    m = EXCEPTION_HEADER.match(first.strip())
+    if m:
+        return m.group("type"), m.group("msg"), text if rest else None
+    # The Java runtime prints an unhandled exception as "<message>: <type>\n<type>: <message>\n\tat ..."
+    message, sep, exc_type = first.rstrip().rpartition(": ")
+    if sep and rest.startswith(exc_type) and JAVA_TYPE.fullmatch(exc_type):
+        return exc_type, message, rest
+    if "Traceback (most recent call last):" in text:
+        from lambdalens.parsing.structured import last_exception_line
+
+        trace = text[text.index("Traceback (most recent call last):") :]
+        last_type, last_message = last_exception_line(trace)
+        return last_type, last_message, trace
+    return None, None, None
