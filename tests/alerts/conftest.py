@@ -63,7 +63,9 @@ class AwsEnv:
         out = []
         for m in self._drain(self.queue_url):
             attributes = {k: v["Value"] for k, v in m.get("MessageAttributes", {}).items()}
-            out.append(Sent(m["Subject"], texts[m["MessageId"]], orjson.loads(m["Message"]), attributes))
+            out.append(
+                Sent(m["Subject"], texts.get(m["MessageId"], ""), orjson.loads(m["Message"]), attributes)
+            )
         return out
 
     def _drain(self, url: str) -> list[dict[str, Any]]:
@@ -156,6 +158,12 @@ def _tap_default(env: AwsEnv) -> None:
         return response
 
     env.sns.publish = publish
+
+
+@pytest.fixture
+def make_function(aws: AwsEnv) -> Any:
+    """``make_function(name, timeout=3, memory=128, arch="x86_64") -> lambda client``."""
+    return lambda_function
 
 
 def lambda_function(name: str, timeout: int = 3, memory: int = 128, arch: str = "x86_64") -> Any:

@@ -3,21 +3,23 @@ fingerprint re-arming, publish failures."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 
-from conftest import AwsEnv, create_state_table, lambda_function
 from lambdalens.alerts import AlertState
 from lambdalens.metrics.samples import SampleLog
+
+if TYPE_CHECKING:
+    from conftest import AwsEnv
 
 
 def timeouts(log: SampleLog, n: int = 1) -> list[dict[str, Any]]:
     return [d for _ in range(n) for d in log.invocation(outcome="timeout", duration_ms=3000.0)]
 
 
-def kind_batch(kind: str, aws: AwsEnv) -> tuple[list[dict[str, Any]], Any]:
+def kind_batch(kind: str, make_function: Any) -> tuple[list[dict[str, Any]], Any]:
     """Real-format documents that should make exactly one alert of ``kind``."""
     log = SampleLog("orders-api")
     if kind == "timeout":
@@ -29,13 +31,13 @@ def kind_batch(kind: str, aws: AwsEnv) -> tuple[list[dict[str, Any]], Any]:
     if kind == "new_error":
         return log.invocation(outcome="error"), None
     if kind == "near_timeout":
-        return log.invocation(duration_ms=2900.0), lambda_function("orders-api", timeout=3)
+        return log.invocation(duration_ms=2900.0), make_function("orders-api", timeout=3)
     raise AssertionError(kind)
 
 
 @pytest.mark.parametrize("kind", ["timeout", "out_of_memory", "init_error", "new_error", "near_timeout"])
-def test_each_kind_fires_once_for_a_real_format_event(aws: AwsEnv, kind: str) -> None:
-    docs, lambda_client = kind_batch(kind, aws)
+def test_each_kind_fires_once_for_a_real_format_event(aws: AwsEnv, make_function: Any, kind: str) -> None:
+    docs, lambda_client = kind_batch(kind, make_function)
     outcome = aws.engine(lambda_client=lambda_client).process(docs, lambda: 30_000)
     sent = aws.received()
     assert [m.kind for m in sent] == [kind], [m.subject for m in sent]
@@ -280,4 +282,3 @@ def test_state_table_key_schema_is_what_infra_creates(aws: AwsEnv) -> None:
     items = aws.table.scan()["Items"]
     assert items and all(set(i) >= {"pk", "sk"} for i in items)
     assert all("expires_at" in i for i in items)
-    assert create_state_table is not None

@@ -225,7 +225,10 @@ def render(alert: Alert, settings: AlertSettings, redact: Redact | None = None) 
         elif d.get("median_ms"):
             extra = f" (median {d['median_ms']:.0f} ms over {d.get('samples', 0)} recent invocations)"
         rows.append(("Duration", f"{d['duration_ms']:.2f} ms{extra}"))
-    quiet = f"Further {PLURAL[alert.kind]} of this function are summed for {minutes(settings.quiet_period_minutes)}, then sent as a digest."
+    quiet = (
+        f"More {PLURAL[alert.kind]} in {clean(alert.function, 80)} within {minutes(settings.quiet_period_minutes)} "
+        "are not sent one by one: a digest follows when the quiet period ends."
+    )
     width = max(len(k) for k, _ in rows) + 2
     lines = [f"{TITLE[alert.kind]} ({alert.severity}): {headline}", ""]
     lines += [f"{(k + ':').ljust(width)}{v}" for k, v in rows]
