@@ -158,16 +158,11 @@ def detect_signals(
                 unhandled[0] if unhandled else failure
             )
             if doc is not None:
+                # A REPORT's "Error Type" (Runtime.ExitError, Runtime.ImportModuleError...) names no
+                # bug of its own: only an unhandled_error line's fingerprint can be a new error.
+                fingerprint = text(doc, F_FINGERPRINT) if doc.get(F_EVENT_TYPE) == "unhandled_error" else None
                 signals.append(
-                    Signal(
-                        ERROR,
-                        inv.function,
-                        rid,
-                        _ts(doc, inv.timestamp_ms),
-                        doc,
-                        text(doc, F_FINGERPRINT),
-                        details,
-                    )
+                    Signal(ERROR, inv.function, rid, _ts(doc, inv.timestamp_ms), doc, fingerprint, details)
                 )
         if logged_errors:
             for doc in inv.error_docs:
