@@ -234,6 +234,11 @@ class AlertEngine:
         s = self.settings
         if not signals:
             return
+        if deadline() < self.publisher.policy.reserve_ms:
+            # Claiming now would lose these occurrences: leave them unclaimed, say so.
+            logger.error("lambdalens alerts: no time left to alert on %d occurrences", len(signals))
+            outcome.failed += 1
+            return
         fresh_keys = self.state.claim([sig.claim_key for sig in signals], s.dedup_hours * 3600)
         fresh = [sig for sig in signals if sig.claim_key in fresh_keys]
         seen: set[tuple[str, str]] = set()
@@ -409,7 +414,7 @@ class AlertEngine:
                 self.state.schedule_digest(fn, kind.value, group, gate.period_end)
             return
         alert = self._alert(candidate, gate.previous_suppressed)
-        if self.publisher.publish(render(alert, s, self.redact), deadline):
+        if self.publisher.publish(render(alert, s, self.redact), deadline) is not None:
             outcome.published += 1
             outcome.kinds[kind.value] = outcome.kinds.get(kind.value, 0) + 1
         else:
@@ -455,7 +460,7 @@ class AlertEngine:
             return
         count = int(old.get("suppressed", 0))
         alert = digest_alert(due.kind, due.function, due.group, count, old)
-        if self.publisher.publish(render(alert, self.settings, self.redact), deadline):
+        if self.publisher.publish(render(alert, self.settings, self.redact), deadline) is not None:
             outcome.published += 1
             outcome.digests += 1
         else:
@@ -486,7 +491,7 @@ class AlertEngine:
                 continue
             self._local_gates[key] = now + self.settings.quiet_ms
             alert = self._alert(_Candidate(kind, fn, NO_GROUP, sigs), 0)
-            if self.publisher.publish(render(alert, self.settings, self.redact), deadline):
+            if self.publisher.publish(render(alert, self.settings, self.redact), deadline) is not None:
                 outcome.published += 1
                 outcome.kinds[kind.value] = outcome.kinds.get(kind.value, 0) + 1
             else:
