@@ -1,13 +1,13 @@
 """The :class:`Redactor`: removes secrets from log text and from parsed documents.
 
-A redactor is built once from a :class:`~lambdalens.redaction.config.RedactionConfig` and is
-immutable afterwards: it can be shared by every invocation of a Lambda container and by threads.
+A redactor is built once from a :class:`~lambdalens.redaction.config.RedactionConfig` and never
+changes afterwards: one instance serves every invocation of a Lambda container (and threads).
 Nothing here does I/O.
 
-Hot path: most log lines hold no secret. :meth:`Redactor.redact_text` lower-cases the text once
-and looks for the rules' trigger tokens with ``in`` tests plus one scan for long digit runs; a
-line with none of them is returned as is, without running any rule pattern. Structured values
-are serialized once with orjson and checked the same way before they are walked.
+Hot path: most log lines hold no secret. :meth:`Redactor.redact_text` lower-cases the text, runs
+one trigger pattern over it and one check for card-number shapes; a line with neither is returned
+as is without running any rule (about 1 µs for a 200-character line). Structured values are
+serialized once with orjson and checked the same way before they are walked.
 """
 
 from __future__ import annotations
@@ -22,9 +22,12 @@ from lambdalens.redaction import constants as c
 from lambdalens.redaction import rules as r
 from lambdalens.redaction.config import RedactionConfig
 
+#: Redactions per rule name.
 Counts = dict[str, int]
 
-_CARD_CANDIDATE_BYTES = re.compile(r.CARD_CANDIDATE.pattern.encode())
+#: A replacement: ``(match, original text) -> new text``, or ``None`` to keep the match.
+_TextRepl = Callable[[re.Match[str], str], str | None]
+
 _MIN_CARD_INT = 10**12
 
 
@@ -38,8 +41,8 @@ class Redactor:
     Parameters
     ----------
     config:
-        What to redact; ``None`` means :class:`RedactionConfig` defaults (everything built in
-        except e-mail and IP addresses). Use :meth:`from_env` to read the environment.
+        What to redact; ``None`` means the :class:`RedactionConfig` defaults (every built-in
+        rule except e-mail and IP addresses). :meth:`from_env` reads the environment.
 
     Example
     -------
@@ -52,14 +55,11 @@ class Redactor:
         "_allow_paths",
         "_card",
         "_config",
-        "_email",
-        "_ipv4",
-        "_ipv6",
+        "_gate",
+        "_gate_bytes",
+        "_ips",
         "_on",
-        "_triggers",
-        "_triggers_bytes",
-        "_user_rules",
-        "_walk_always",
+        "_ungated",
     )
 
     def __init__(self, config: RedactionConfig | None = None) -> None:
@@ -69,14 +69,14 @@ class Redactor:
         self._allow = cfg.allow_fields
         self._allow_paths = any("." in name for name in cfg.allow_fields)
         self._card = c.RULE_CARD_NUMBER in self._on
-        self._email = c.RULE_EMAIL in self._on
-        self._ipv4 = self._ipv6 = c.RULE_IP_ADDRESS in self._on
-        self._user_rules = cfg.rules if cfg.enabled else ()
+        self._ips = c.RULE_IP_ADDRESS in self._on
+        # Rules without trigger tokens: a clean gate proves nothing about them.
+        self._ungated = self._ips or (cfg.enabled and bool(cfg.rules))
 
-        triggers: list[str] = []
-        if self._on & set(c.KEY_RULES):
-            triggers += r.KEY_TRIGGERS
-        for rule, tokens in (
+        tokens: list[str] = []
+        if not self._on.isdisjoint(c.KEY_RULES):
+            tokens += r.KEY_TRIGGERS
+        for rule, rule_tokens in (
             (c.RULE_PRIVATE_KEY, r.PEM_TRIGGERS),
             (c.RULE_URL_PASSWORD, r.URL_TRIGGERS),
             (c.RULE_BEARER_TOKEN, r.BEARER_TRIGGERS),
@@ -85,17 +85,17 @@ class Redactor:
             (c.RULE_EMAIL, r.EMAIL_TRIGGERS),
         ):
             if rule in self._on:
-                triggers += tokens
-        self._triggers = tuple(dict.fromkeys(triggers))
-        self._triggers_bytes = tuple(t.encode() for t in self._triggers)
-        # Rules without a trigger token: structured values are walked whatever they contain.
-        self._walk_always = bool(self._user_rules) or self._ipv4
+                tokens += rule_tokens
+        pattern = r.trigger_pattern(tokens)
+        self._gate = re.compile(pattern)
+        self._gate_bytes = re.compile(pattern.encode())
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Redactor:
-        """A redactor configured by ``REDACTION_*`` environment variables (see ``RedactionConfig.from_env``).
+        """A redactor configured by the ``REDACTION_*`` environment variables.
 
-        Raises :class:`~lambdalens.redaction.config.RedactionConfigError` on invalid settings.
+        See :meth:`RedactionConfig.from_env`; raises
+        :class:`~lambdalens.redaction.config.RedactionConfigError` on invalid settings.
         """
         return cls(RedactionConfig.from_env(environ))
 
@@ -103,13 +103,22 @@ class Redactor:
     def config(self) -> RedactionConfig:
         return self._config
 
+    def sensitive_key(self, name: str) -> str | None:
+        """The rule a field or key name selects under this config (``"db_password"`` ->
+        ``"password"``), or ``None`` when its value is kept: not a sensitive name, allow-listed,
+        or its rule is disabled."""
+        if name.lower() in self._allow:
+            return None
+        rule = r.key_rule(name)
+        return rule if rule in self._on else None
+
     # --- text ---------------------------------------------------------------------------------
 
     def redact_text(self, text: str) -> tuple[str, Counts]:
         """Redact ``text``; return the new text and the number of redactions per rule name.
 
-        Text without a secret comes back as the same object with empty counts. Never raises
-        on any ``str``.
+        Text with nothing to redact comes back unchanged with empty counts. Never raises on a
+        ``str``, whatever it holds.
 
         Example
         -------
@@ -119,132 +128,139 @@ class Redactor:
         counts: Counts = {}
         return self._redact_into(text, counts), counts
 
-    def sensitive_key(self, name: str) -> str | None:
-        """The rule a field or key name selects under this config (``"db_password"`` ->
-        ``"password"``), or ``None`` when its value is kept (not sensitive, allow-listed, or the
-        rule is disabled)."""
-        if name.lower() in self._allow:
-            return None
-        rule = r.key_rule(name)
-        return rule if rule in self._on else None
-
     def _redact_into(self, text: str, counts: Counts) -> str:
-        if not text:
+        if not text or not self._config.enabled:
             return text
         low = text.lower()
-        for token in self._triggers:
-            if token in low:
-                text = self._run_builtin(text, low, counts)
-                break
-        else:
-            if self._card and r.has_card_candidate(text):
-                text = self._sub(r.CARD_NUMBER, text, self._card_repl(counts))
-        if self._ipv4:
-            text = self._redact_ips(text, counts)
-        for rule in self._user_rules:
+        if self._gate.search(low) is not None:
+            text = self._run_gated(text, low, counts)
+        elif self._card and r.has_card_candidate(text):
+            text = _sub(r.CARD_NUMBER, text, _checked_repl(c.RULE_CARD_NUMBER, r.is_card, counts))
+        if self._ips:
+            text = _sub(r.IPV4_CANDIDATE, text, _checked_repl(c.RULE_IP_ADDRESS, r.is_ipv4, counts))
+            if r.maybe_ipv6(text):
+                text = _sub(r.IPV6_CANDIDATE, text, _checked_repl(c.RULE_IP_ADDRESS, r.is_ipv6, counts))
+        for rule in self._config.rules:
             text, n = rule.compiled.subn(rule.template, text)
             if n:
                 _bump(counts, rule.name, n)
         return text
 
-    def _run_builtin(self, text: str, low: str, counts: Counts) -> str:
+    def _is_clean(self, text: str) -> bool:
+        """True when no built-in rule can match ``text`` (its gate and card checks are negative)."""
+        return self._gate.search(text.lower()) is None and not (self._card and r.has_card_candidate(text))
+
+    def _run_gated(self, text: str, low: str, counts: Counts) -> str:
+        """The built-in rules, in order, each only when one of its trigger tokens is in ``low``."""
         on = self._on
         if c.RULE_PRIVATE_KEY in on and "private key" in low:
-            text = self._sub(r.PEM_PRIVATE_KEY, text, _pem_repl(counts))
-        if any(t in low for t in r.KEY_TRIGGERS) and not on.isdisjoint(c.KEY_RULES):
-            repl = self._key_value_repl(counts)
-            text = self._sub(r.HEADER, text, repl)
-            text = self._sub(r.QUOTED, text, repl)
-            text = self._sub(r.BARE, text, repl)
-        if c.RULE_URL_PASSWORD in on and "://" in low:
-            text = self._sub(r.URL_PASSWORD, text, _keep_prefix_repl(c.RULE_URL_PASSWORD, counts))
+            text = _sub(r.PEM_PRIVATE_KEY, text, _pem_repl(counts))
+        if not on.isdisjoint(c.KEY_RULES):
+            text = self._redact_key_values(text, low, counts)
+        if c.RULE_URL_PASSWORD in on and ("://" in low or ":\\/\\/" in low):
+            text = _sub(r.URL_PASSWORD, text, _value_repl(c.RULE_URL_PASSWORD, counts))
         if c.RULE_BEARER_TOKEN in on and "bearer" in low:
-            text = self._sub(r.BEARER, text, _keep_prefix_repl(c.RULE_BEARER_TOKEN, counts))
+            text = _sub_caseless(r.BEARER, text, _value_repl(c.RULE_BEARER_TOKEN, counts))
         if c.RULE_JWT in on and "eyj" in low:
-            text = self._sub(r.JWT, text, _whole_repl(c.RULE_JWT, counts))
+            text = _sub(r.JWT, text, _whole_repl(c.RULE_JWT, counts))
         if c.RULE_AWS_ACCESS_KEY_ID in on and ("akia" in low or "asia" in low):
-            text = self._sub(r.AWS_ACCESS_KEY_ID, text, _whole_repl(c.RULE_AWS_ACCESS_KEY_ID, counts))
+            text = _sub(r.AWS_ACCESS_KEY_ID, text, _whole_repl(c.RULE_AWS_ACCESS_KEY_ID, counts))
         if self._card and r.has_card_candidate(text):
-            text = self._sub(r.CARD_NUMBER, text, self._card_repl(counts))
-        if self._email and "@" in low:
-            text = self._sub(r.EMAIL, text, _whole_repl(c.RULE_EMAIL, counts))
+            text = _sub(r.CARD_NUMBER, text, _checked_repl(c.RULE_CARD_NUMBER, r.is_card, counts))
+        if c.RULE_EMAIL in on and "@" in low:
+            text = _sub(r.EMAIL, text, _whole_repl(c.RULE_EMAIL, counts))
         return text
 
-    def _redact_ips(self, text: str, counts: Counts) -> str:
-        text = self._sub(r.IPV4, text, _whole_repl(c.RULE_IP_ADDRESS, counts))
-        if r.maybe_ipv6(text):
-            marker = r.marker(c.RULE_IP_ADDRESS)
+    def _redact_key_values(self, text: str, low: str, counts: Counts) -> str:
+        """``password=…``, ``"token": "…"``, ``Cookie: …``: HEADER, QUOTED and BARE, tried only
+        where a key trigger token starts (found with one scan of ``low``)."""
+        repl = self._key_value_repl(counts)
+        if len(low) != len(text):  # lower-casing moved positions (rare non-ASCII letters)
+            for pattern in (r.HEADER, r.QUOTED, r.BARE):
+                text = _sub(pattern.ci, text, repl)
+            return text
+        parts: list[str] = []
+        last = 0
+        for token in r.KEY_TOKENS.finditer(low):
+            pos = r.token_start(low, token.end())
+            if pos < last:
+                continue
+            for pattern in (r.HEADER, r.QUOTED, r.BARE):
+                m = pattern.low.match(low, pos)
+                new = repl(m, text) if m is not None else None
+                if m is not None and new is not None:
+                    parts += (text[last:pos], new)
+                    last = m.end()
+                    break
+        if not parts:
+            return text
+        parts.append(text[last:])
+        return "".join(parts)
 
-            def ipv6(m: re.Match[str]) -> str:
-                if not r.is_ipv6(m.group()):
-                    return m.group()
-                _bump(counts, c.RULE_IP_ADDRESS)
-                return marker
+    def _key_value_repl(self, counts: Counts) -> _TextRepl:
+        """The replacement for a HEADER, QUOTED or BARE match (``None``: not a secret)."""
 
-            text = self._sub(r.IPV6_CANDIDATE, text, ipv6)
-        return text
-
-    @staticmethod
-    def _sub(pattern: re.Pattern[str], text: str, repl: Callable[[re.Match[str]], str]) -> str:
-        return pattern.sub(repl, text)
-
-    def _card_repl(self, counts: Counts) -> Callable[[re.Match[str]], str]:
-        marker = r.marker(c.RULE_CARD_NUMBER)
-
-        def repl(m: re.Match[str]) -> str:
-            found = m.group()
-            if not r.looks_like_card(found.replace(" ", "").replace("-", "")):
-                return found
-            _bump(counts, c.RULE_CARD_NUMBER)
-            return marker
-
-        return repl
-
-    def _key_value_repl(self, counts: Counts) -> Callable[[re.Match[str]], str]:
-        def repl(m: re.Match[str]) -> str:
-            rule = self.sensitive_key(m.group("key"))
-            if rule is None:
-                return m.group()
+        def repl(m: re.Match[str], text: str) -> str | None:
             groups = m.groupdict()
-            if groups.get("value") is not None:  # HEADER
-                vname = "value"
-            else:
-                vname = next(g for g in ("v1", "v2", "v3", "v4") if groups.get(g) is not None)
-            keep, value = r.split_scheme(m.group(vname))
-            if r.says_nothing(value):
-                return m.group()
-            start, end = m.span(vname)
-            whole = m.string
+            start = r.key_start(text, m.start())
+            key = text[start : m.end("word")]
+            if "kq" in groups:  # QUOTED: the key must open with the quote that closes it
+                quote = groups["kq"]
+                if text[start - len(quote) : start] != quote:
+                    return None
+            elif "value" in groups and key.lower() not in r.HEADER_NAMES:  # "x-cookie:" is BARE's
+                return None
+            rule = self.sensitive_key(key)
+            if rule is None:
+                return None
+            vname = next(g for g in ("value", "v1", "v2", "v3", "v4") if groups.get(g) is not None)
+            vstart, vend = m.span(vname)
+            keep, value = r.split_scheme(text[vstart:vend])
+            if r.says_nothing(value) or r.REDACTED_PREFIX in value:  # nothing, or a PEM key already
+                return None
             _bump(counts, rule)
             redacted = keep + r.marker(rule)
             if vname == "v4":  # a bare JSON number: quote the marker to keep the JSON valid
-                quote = m.group("kq")
-                redacted = f"{quote}{redacted}{quote}"
-            return whole[m.start() : start] + redacted + whole[end : m.end()]
+                redacted = f"{groups['kq']}{redacted}{groups['kq']}"
+            return text[m.start() : vstart] + redacted + text[vend : m.end()]
 
         return repl
 
     # --- documents ----------------------------------------------------------------------------
 
-    def redact_document(self, doc: MutableMapping[str, Any]) -> Counts:
+    def redact_document(self, doc: MutableMapping[str, Any], *, derived_from_body: bool = False) -> Counts:
         """Redact a parser document in place; return the number of redactions per rule name.
 
         Text fields (``body``, ``exception.message``, ``exception.stacktrace`` by default) are
         redacted as text. Structured fields (``attributes``) are walked: a sensitive key
-        (``"password"``, ``"refreshToken"``, …) has its whole value replaced, other string values
-        are redacted as text, integers that are card numbers are replaced. Allow-listed names
-        (a key, or a dotted path such as ``attributes.http.csrf_token``) are left alone.
-        Fields may be flat dotted keys (``doc["exception.message"]``) or nested objects.
+        (``"password"``, ``"refreshToken"``, …) has its whole value replaced, other strings are
+        redacted as text, integers that are card numbers are replaced. Allow-listed names (a key,
+        or a dotted path such as ``attributes.http.csrf_token``) are left alone. Fields may be
+        flat dotted keys (``doc["exception.message"]``) or nested objects. A secret present both
+        in ``body`` and in ``attributes`` is replaced, and counted, in both.
 
-        A secret present both in ``body`` and in ``attributes`` is replaced, and counted, in both.
+        Parameters
+        ----------
+        derived_from_body:
+            Set it when every other string of the document was taken from ``body`` — verbatim or
+            by JSON-decoding it — as the lambdalens parser does for one event. Then a body in which
+            no built-in rule can match and with no ``\\u``/``\\/`` escape proves the whole document
+            clean, and only the body is scanned (the common case costs one text check). Not for a
+            document whose fields merge several events (continuation lines of a stack trace).
         """
         counts: Counts = {}
         if not self._config.enabled:
             return counts
+        if derived_from_body and not self._ungated:
+            body = doc.get("body")
+            if (
+                isinstance(body, str)
+                and ("\\" not in body or ("\\u" not in body and "\\/" not in body))
+                and self._is_clean(body)
+            ):
+                return counts
         for name in self._config.text_fields:
-            if name.lower() in self._allow:
-                continue
-            slot = _locate(doc, name)
+            slot = self._slot(doc, name)
             if slot is None:
                 continue
             holder, key = slot
@@ -256,9 +272,7 @@ class Redactor:
                     if isinstance(item, str):
                         value[i] = self._redact_into(item, counts)
         for name in self._config.structured_fields:
-            if name.lower() in self._allow:
-                continue
-            slot = _locate(doc, name)
+            slot = self._slot(doc, name)
             if slot is None:
                 continue
             holder, key = slot
@@ -270,11 +284,9 @@ class Redactor:
         return counts
 
     def redact_value(self, value: Any, path: str = "") -> tuple[Any, Counts]:
-        """Redact a JSON-like value (dict/list walked in place, str redacted as text).
-
-        Returns the value (the same object unless it is a string that changed) and the counts.
-        ``path`` is the value's dotted name, matched against allow-listed paths.
-        """
+        """Redact a JSON-like value: a dict or list is walked and changed in place, a string is
+        redacted as text. Returns the value (a new object only for a changed string) and the
+        counts. ``path`` is the value's dotted name, for allow-listed paths."""
         counts: Counts = {}
         if not self._config.enabled:
             return value, counts
@@ -284,32 +296,29 @@ class Redactor:
             self._walk(value, path.lower(), counts)
         return value, counts
 
+    def _slot(self, doc: MutableMapping[str, Any], name: str) -> tuple[MutableMapping[str, Any], str] | None:
+        if name.lower() in self._allow:
+            return None
+        return _locate(doc, name)
+
     def _may_hold_secret(self, value: dict[Any, Any] | list[Any]) -> bool:
-        """Cheap pre-check of a structured value: one orjson dump, trigger tokens, digit runs."""
-        if self._walk_always:
+        """Cheap pre-check of a structured value: one orjson dump, the trigger and card checks."""
+        if self._ungated:
             return True
         try:
             blob = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).lower()
         except (TypeError, orjson.JSONEncodeError):
-            return True  # too deep, huge integers, unknown types: walk it
-        for token in self._triggers_bytes:
-            if token in blob:
-                return True
-        if self._card:
-            for m in _CARD_CANDIDATE_BYTES.finditer(blob):
-                run = m.group()
-                if len(run) - run.count(b" ") - run.count(b"-") >= 13:
-                    return True
-        return False
+            return True  # too deep, a huge integer, an unknown type: walk it
+        return self._gate_bytes.search(blob) is not None or (self._card and r.has_card_candidate(blob))
 
     def _walk(self, root: dict[Any, Any] | list[Any], root_path: str, counts: Counts) -> None:
         """Redact a JSON-like tree in place; iterative, so any depth is safe."""
         stack: list[tuple[dict[Any, Any] | list[Any], str]] = [(root, root_path)]
-        allow, paths = self._allow, self._allow_paths
+        allow, paths, card = self._allow, self._allow_paths, self._card
         while stack:
             node, path = stack.pop()
             if isinstance(node, dict):
-                for key, value in node.items():
+                for key, value in node.items():  # values are replaced, keys never added or removed
                     name = key if isinstance(key, str) else str(key)
                     low = name.lower()
                     if low in allow:
@@ -319,88 +328,137 @@ class Redactor:
                         continue
                     rule = self.sensitive_key(name)
                     if rule is not None:
-                        node[key] = self._replace_whole(value, rule, counts)
+                        node[key] = _replace_whole(value, rule, counts)
                     elif isinstance(value, str):
                         node[key] = self._redact_into(value, counts)
                     elif isinstance(value, dict | list):
                         stack.append((value, child))
-                    elif self._card and isinstance(value, int) and not isinstance(value, bool):
-                        node[key] = self._card_int(value, counts)
+                    elif card and type(value) is int:
+                        node[key] = _card_int(value, counts)
             else:
                 for i, value in enumerate(node):
                     if isinstance(value, str):
                         node[i] = self._redact_into(value, counts)
                     elif isinstance(value, dict | list):
                         stack.append((value, path))
-                    elif self._card and isinstance(value, int) and not isinstance(value, bool):
-                        node[i] = self._card_int(value, counts)
+                    elif card and type(value) is int:
+                        node[i] = _card_int(value, counts)
 
-    def _card_int(self, value: int, counts: Counts) -> int | str:
-        if value < _MIN_CARD_INT or not r.looks_like_card(str(value)):
-            return value
-        _bump(counts, c.RULE_CARD_NUMBER)
-        return r.marker(c.RULE_CARD_NUMBER)
 
-    @staticmethod
-    def _replace_whole(value: Any, rule: str, counts: Counts) -> Any:
-        """The value of a sensitive key: strings keep an auth scheme, containers are replaced."""
-        if value is None or isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            keep, rest = r.split_scheme(value)
-            if r.says_nothing(rest):
-                return value
-            _bump(counts, rule)
-            return keep + r.marker(rule)
-        if isinstance(value, dict | list) and not value:
+def _replace_whole(value: Any, rule: str, counts: Counts) -> Any:
+    """The value of a sensitive key: a string keeps an auth scheme, anything else is replaced."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        keep, rest = r.split_scheme(value)
+        if r.says_nothing(rest):
             return value
         _bump(counts, rule)
-        return r.marker(rule)
+        return keep + r.marker(rule)
+    if isinstance(value, dict | list) and not value:
+        return value
+    _bump(counts, rule)
+    return r.marker(rule)
+
+
+def _card_int(value: int, counts: Counts) -> int | str:
+    if value < _MIN_CARD_INT or not r.looks_like_card(str(value)):
+        return value
+    _bump(counts, c.RULE_CARD_NUMBER)
+    return r.marker(c.RULE_CARD_NUMBER)
 
 
 def _locate(doc: MutableMapping[str, Any], name: str) -> tuple[MutableMapping[str, Any], str] | None:
-    """Where the dotted field ``name`` lives: a flat key (``doc["a.b"]``) or nested (``doc["a"]["b"]``)."""
+    """Where the dotted field ``name`` is: a flat key (``doc["a.b"]``) or nested (``doc["a"]["b"]``)."""
     if name in doc:
         return doc, name
     if "." not in name:
         return None
     holder: Any = doc
-    parts = name.split(".")
-    for part in parts[:-1]:
+    *parents, leaf = name.split(".")
+    for part in parents:
         holder = holder.get(part) if isinstance(holder, MutableMapping) else None
         if holder is None:
             return None
-    if isinstance(holder, MutableMapping) and parts[-1] in holder:
-        return holder, parts[-1]
+    if isinstance(holder, MutableMapping) and leaf in holder:
+        return holder, leaf
     return None
 
 
-def _whole_repl(rule: str, counts: Counts) -> Callable[[re.Match[str]], str]:
+# --- substitution helpers ---------------------------------------------------------------------
+
+
+def _sub(pattern: re.Pattern[str], text: str, repl: _TextRepl) -> str:
+    return pattern.sub(lambda m: _or_match(repl(m, text), m), text)
+
+
+def _sub_caseless(pattern: r.Caseless, text: str, repl: _TextRepl) -> str:
+    """``sub`` for a :class:`~lambdalens.redaction.rules.Caseless` pattern.
+
+    Matches ``pattern.low`` on the lower-cased text; ``repl`` reads the original ``text`` at the
+    match's positions (never the lower-cased groups).
+    """
+    low = text.lower()
+    if len(low) != len(text):  # lower-casing moved positions (rare non-ASCII letters)
+        return _sub(pattern.ci, text, repl)
+    parts: list[str] = []
+    last = 0
+    for m in pattern.low.finditer(low):
+        new = repl(m, text)
+        if new is not None:
+            parts += (text[last : m.start()], new)
+            last = m.end()
+    if not parts:
+        return text
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def _or_match(new: str | None, m: re.Match[str]) -> str:
+    return m.group() if new is None else new
+
+
+def _whole_repl(rule: str, counts: Counts) -> _TextRepl:
+    """Replace the whole match."""
     marker = r.marker(rule)
 
-    def repl(m: re.Match[str]) -> str:
+    def repl(m: re.Match[str], text: str) -> str:
         _bump(counts, rule)
         return marker
 
     return repl
 
 
-def _keep_prefix_repl(rule: str, counts: Counts) -> Callable[[re.Match[str]], str]:
+def _value_repl(rule: str, counts: Counts) -> _TextRepl:
+    """Replace the match's ``value`` group, keep the rest of the match."""
     marker = r.marker(rule)
 
-    def repl(m: re.Match[str]) -> str:
+    def repl(m: re.Match[str], text: str) -> str:
         _bump(counts, rule)
-        return m.group("prefix") + marker
+        return text[m.start() : m.start("value")] + marker + text[m.end("value") : m.end()]
 
     return repl
 
 
-def _pem_repl(counts: Counts) -> Callable[[re.Match[str]], str]:
+def _checked_repl(rule: str, check: Callable[[str], bool], counts: Counts) -> _TextRepl:
+    """Replace the whole match when ``check(match)`` holds."""
+    marker = r.marker(rule)
+
+    def repl(m: re.Match[str], text: str) -> str | None:
+        if not check(m.group()):
+            return None
+        _bump(counts, rule)
+        return marker
+
+    return repl
+
+
+def _pem_repl(counts: Counts) -> _TextRepl:
     marker = r.marker(c.RULE_PRIVATE_KEY)
 
-    def repl(m: re.Match[str]) -> str:
+    def repl(m: re.Match[str], text: str) -> str | None:
         if m.group("body") == marker:
-            return m.group()  # already redacted
+            return None  # already redacted
         _bump(counts, c.RULE_PRIVATE_KEY)
         kind, block = m.group("kind"), m.group("block") or ""
         return f"-----BEGIN {kind}PRIVATE KEY{block}-----{marker}-----END {kind}PRIVATE KEY{block}-----"

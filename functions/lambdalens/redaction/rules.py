@@ -1,20 +1,25 @@
-"""The built-in redaction rules: compiled patterns, trigger tokens and the checks behind them.
+"""The built-in redaction rules: compiled patterns, their trigger tokens, and the checks behind them.
 
 Everything here is immutable (compiled patterns, tuples, frozensets) and every function is pure;
 :class:`lambdalens.redaction.redactor.Redactor` decides which rules run and counts what they did.
 
-Each rule has *trigger tokens*: lower-case substrings that any text it can match contains.
-The redactor lower-cases a text once and looks for the tokens (C-speed ``in`` tests); a rule
-whose tokens are all absent is not run. Patterns are therefore written so that every match
-contains one of its rule's tokens (case-insensitive patterns use ``re.ASCII`` so that
-``str.lower`` and the pattern agree on case). Card numbers have no token: a fast scan for
-runs of 13 or more digits (``CARD_CANDIDATE``) stands in for one.
+Cheap on the common case
+------------------------
+Each rule has *trigger tokens*: lower-case strings that every text it can match contains
+(``"token"`` for ``X-Amz-Security-Token=…``, ``"eyj"`` for a JWT). The redactor lower-cases a
+text once and runs one :func:`trigger_pattern` over it; only on a hit does it run the rules whose
+tokens are present. Card numbers have no token: :func:`has_card_candidate` maps the text's bytes
+to a three-letter alphabet (digit, separator, other) and searches the result for the shapes a
+card number can take, which skips timestamps and UUIDs. Case-insensitive patterns are written in
+lower case and run on the lower-cased text (:class:`Caseless`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Final
 
 from lambdalens.redaction import constants as c
@@ -27,6 +32,60 @@ def marker(rule: str) -> str:
     return f"{REDACTED_PREFIX}{rule}]"
 
 
+# --- trigger tokens --------------------------------------------------------------------------
+
+#: Characters from rarest to most common in Lambda log text (measured on the bench workload).
+#: Only where :func:`trigger_pattern` starts its attempts depends on this order, not what it finds.
+_RARITY: Final = "@k/wjxhzgqyvpu_lmbnfioct:srad-e"
+
+
+def _rank(ch: str) -> int:
+    i = _RARITY.find(ch)
+    return i if i >= 0 else len(_RARITY)
+
+
+def trigger_pattern(tokens: Iterable[str]) -> str:
+    """A regex source finding any of ``tokens`` (lower-case ASCII literals) in lower-cased text.
+
+    ``re`` has no multi-string search, and an alternation is slow when its alternatives start
+    with common letters (every position is tried). Each token is therefore matched from its
+    rarest character, the characters before it checked by a lookbehind: ``token`` becomes
+    ``k(?<=tok)en``. On typical log lines this is 1.5x faster than a plain trie and 2x faster
+    than one ``in`` test per token. Compile the result as ``str`` or (encoded) as ``bytes``.
+
+    >>> trigger_pattern(["token", "pwd"])
+    'k(?:(?<=tok)en)|w(?:(?<=pw)d)'
+    """
+    groups: dict[str, list[str]] = {}
+    for token in sorted({t for t in tokens if t}):
+        i = min(range(len(token)), key=lambda j: _rank(token[j]))
+        behind = f"(?<={re.escape(token[: i + 1])})" if i else ""
+        groups.setdefault(token[i], []).append(behind + re.escape(token[i + 1 :]))
+    if not groups:
+        return "(?!)"
+    ordered = sorted(groups.items(), key=lambda item: _rank(item[0]))
+    return "|".join(f"{re.escape(anchor)}(?:{'|'.join(alts)})" for anchor, alts in ordered)
+
+
+@dataclass(frozen=True, slots=True)
+class Caseless:
+    """A case-insensitive pattern, written in lower case, compiled twice.
+
+    ``low`` runs on the lower-cased text, several times faster than ``IGNORECASE``; its match
+    positions are those of the original text whenever lower-casing kept the length (always for
+    ASCII). ``ci`` (``IGNORECASE``) runs on the original text otherwise.
+    """
+
+    low: re.Pattern[str]
+    ci: re.Pattern[str]
+
+
+def caseless(pattern: str, flags: int = 0) -> Caseless:
+    return Caseless(
+        re.compile(pattern, flags | re.ASCII), re.compile(pattern, flags | re.ASCII | re.IGNORECASE)
+    )
+
+
 # --- sensitive key names ---------------------------------------------------------------------
 # A key is sensitive when, lower-cased and without "-", "_" and ".", it ends with one of these
 # suffixes (first match wins) or equals one of the exact names.
@@ -35,6 +94,8 @@ _KEY_SUFFIXES: Final[tuple[tuple[str, str], ...]] = (
     ("privatekey", c.RULE_PRIVATE_KEY),
     ("apikey", c.RULE_API_KEY),
     ("secretkey", c.RULE_SECRET),
+    ("secretstring", c.RULE_SECRET),  # Secrets Manager GetSecretValue
+    ("secretbinary", c.RULE_SECRET),
     ("password", c.RULE_PASSWORD),
     ("passwd", c.RULE_PASSWORD),
     ("passphrase", c.RULE_PASSWORD),
@@ -64,21 +125,6 @@ NON_SECRET_KEYS: Final = frozenset(
     }
 )
 
-#: Values that say nothing even under a sensitive key (compared lower-cased, stripped).
-EMPTY_VALUES: Final = frozenset({"", "true", "false", "null", "none", "nil", "undefined", "[]", "{}"})
-
-#: HTTP authentication schemes kept in front of a redacted credential (``Bearer [REDACTED:…]``).
-_AUTH_SCHEME: Final = r"(?:bearer|basic|digest|negotiate|ntlm|token|aws4-hmac-sha256)"
-AUTH_SCHEME_PREFIX: Final = re.compile(rf"{_AUTH_SCHEME}[ \t]+", re.IGNORECASE | re.ASCII)
-
-
-def split_scheme(value: str) -> tuple[str, str]:
-    """Split ``"Bearer abc"`` into ``("Bearer ", "abc")``; ``("", value)`` without a scheme."""
-    m = AUTH_SCHEME_PREFIX.match(value)
-    if m is None or m.end() == len(value):
-        return "", value
-    return m.group(), value[m.end() :]
-
 
 def key_rule(name: str) -> str | None:
     """The rule a key name selects (``"DB_PASSWORD"`` -> ``"password"``), or ``None``.
@@ -98,16 +144,63 @@ def key_rule(name: str) -> str | None:
     return None
 
 
+#: Values that say nothing even under a sensitive key (compared lower-cased and stripped).
+_EMPTY_VALUES: Final = frozenset(
+    {
+        "",
+        "true",
+        "false",
+        "null",
+        "none",
+        "nil",
+        "undefined",
+        "[]",
+        "{}",
+        "<redacted>",
+        "redacted",
+        "<hidden>",
+    }
+)
+
+
 def says_nothing(value: str) -> bool:
-    """True for values not worth redacting: empty, booleans, null, masks, already redacted."""
+    """True for values not worth redacting: empty, booleans, null, masks (``****``), already redacted."""
     v = value.strip()
-    if v.lower() in EMPTY_VALUES or v.startswith(REDACTED_PREFIX):
-        return True
-    return v.strip("*x#.") == "" or v.lower() in {"<redacted>", "redacted", "<hidden>"}
+    return v.lower() in _EMPTY_VALUES or v.startswith(REDACTED_PREFIX) or v.strip("*x#.") == ""
 
 
-# Trigger tokens of the key/value rules. ``_KEY_WORDS`` is the pattern of the last word of a
-# sensitive key; each alternative contains one of these tokens.
+_AUTH_SCHEME: Final = r"(?:bearer|basic|digest|negotiate|ntlm|token|aws4-hmac-sha256)"
+_AUTH_SCHEME_PREFIX: Final = re.compile(rf"{_AUTH_SCHEME}[ \t]+", re.IGNORECASE | re.ASCII)
+
+
+def split_scheme(value: str) -> tuple[str, str]:
+    """Split ``"Bearer abc"`` into ``("Bearer ", "abc")``; ``("", value)`` without a scheme.
+
+    The scheme is kept in front of a redacted credential: ``Bearer [REDACTED:authorization]``.
+    """
+    m = _AUTH_SCHEME_PREFIX.match(value)
+    if m is None or m.end() == len(value):
+        return "", value
+    return m.group(), value[m.end() :]
+
+
+#: Characters of a key name (``db.password``, ``x-api-key``, ``AWS_SECRET_ACCESS_KEY``).
+_KEY_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def key_start(text: str, end: int) -> int:
+    """Where the key name ending at ``end`` starts: back over letters, digits, ``_``, ``.``, ``-``."""
+    i = end
+    while i > 0 and text[i - 1] in _KEY_CHARS:
+        i -= 1
+    return i
+
+
+# --- key/value rules: password=…, "token": "…", Cookie: … --------------------------------------
+# The redactor finds the trigger tokens (``KEY_TOKENS``) and tries HEADER, QUOTED and BARE only
+# where one starts. Those patterns match from the *last word* of a sensitive key (``_KEY_WORD``:
+# "password" in "db_password"), which starts with a trigger token; the redactor extends the match
+# back to the whole key name (:func:`key_start`) and decides with :func:`key_rule`.
 KEY_TRIGGERS: Final = (
     "pass",
     "pwd",
@@ -122,58 +215,74 @@ KEY_TRIGGERS: Final = (
     "credential",
     "signature",
 )
-_KEY_WORDS: Final = (
-    r"(?:pass(?:word|wd|phrase)?|pwd|secret|token|auth(?:orization)?|api[_-]?key"
-    r"|private[_-]?key|secret[_-]?(?:access[_-]?)?key|cookie|credentials?|signature)"
-)
-_KEY: Final = rf"[\w.-]*?{_KEY_WORDS}"
-_FLAGS: Final = re.IGNORECASE | re.ASCII | re.VERBOSE
+#: Finds the trigger tokens of the key/value rules; :func:`token_start` gives where one starts.
+KEY_TOKENS: Final = re.compile(trigger_pattern(KEY_TRIGGERS))
 
-#: ``Authorization: Basic …`` / ``Cookie: a=1; b=2`` headers: the value runs to the end of the
-#: line (or a quote or backslash, for headers embedded in a JSON string).
-HEADER: Final = re.compile(
+
+def token_start(low: str, end: int) -> int:
+    """Where the :data:`KEY_TRIGGERS` token that a :data:`KEY_TOKENS` match ending at ``end`` starts."""
+    for token in KEY_TRIGGERS:
+        if low.startswith(token, end - len(token)):
+            return end - len(token)
+    return end  # unreachable: every match ends with a token
+
+
+HEADER_NAMES: Final = frozenset({"authorization", "cookie", "proxy-authorization", "set-cookie"})
+_KEY_WORD: Final = (
+    # password passwd passphrase pass pwd private_key secret secret_key secret_access_key
+    # secretstring secretbinary signature token auth authorization api_key cookie credential(s)
+    r"(?:p(?:ass(?:word|wd|phrase)?|wd|rivate[_-]?key)"
+    r"|s(?:ecret(?:[_-]?(?:access[_-]?)?key|string|binary)?|ignature)"
+    r"|token|a(?:uth(?:orization)?|pi[_-]?key)|c(?:ookie|redentials?))"
+)
+_VALUE_QUOTED: Final = r"""
+        (?P<q1>")(?P<v1>(?:[^"\\\n]|\\.)*)(?P<c1>"?)
+      | (?P<q2>')(?P<v2>(?:[^'\\\n]|\\.)*)(?P<c2>'?)
+"""
+
+#: ``Authorization: Basic …`` / ``Cookie: a=1; b=2`` headers (and ``Proxy-Authorization``,
+#: ``Set-Cookie``, see :data:`HEADER_NAMES`): the value runs to the end of the line (or a quote or
+#: backslash, for headers embedded in a JSON string).
+HEADER: Final = caseless(
     rf"""
-    (?<![\w.-])
-    (?P<key>(?:proxy-)?authorization|(?:set-)?cookie)
+    (?P<word>authorization|cookie)
     (?P<sep>[ \t]*:[ \t]*)
     (?>(?P<scheme>{_AUTH_SCHEME}[ \t]+)?)
     (?P<value>[^\s\["'\\][^\r\n"'\\]*)
     """,
-    _FLAGS,
+    re.VERBOSE,
 )
 
 #: ``"password": "…"`` in JSON, ``'token': '…'`` in a Python repr, ``\"secret\": \"…\"`` in
-#: JSON embedded in a JSON string, ``"api_key" => "…"`` in Ruby. An unterminated string value
-#: is redacted to the end of the line.
-QUOTED: Final = re.compile(
+#: JSON embedded in a JSON string, ``"api_key" => "…"`` in Ruby, ``"pin": 1234``. An
+#: unterminated string value is redacted to the end of the line. The redactor checks that the
+#: key opens with the quote that closes it.
+QUOTED: Final = caseless(
     rf"""
-    (?P<kq>\\*["'])(?P<key>{_KEY})(?P=kq)
+    (?P<word>{_KEY_WORD})(?P<kq>\\*["'])
     (?P<sep>\s*(?:=>|[:=])\s*)
     (?:
-        (?P<q1>")(?P<v1>(?:[^"\\\n]|\\.)*)(?P<c1>"?)
-      | (?P<q2>')(?P<v2>(?:[^'\\\n]|\\.)*)(?P<c2>'?)
+        {_VALUE_QUOTED}
       | (?P<q3>\\+["'])(?P<v3>(?:(?!(?P=q3))[^\n])*)(?P<c3>(?P=q3)?)
-      | (?P<v4>-?[0-9][0-9.eE+-]*)
+      | (?P<v4>-?[0-9][0-9.e+-]*)
     )
     """,
-    _FLAGS,
+    re.VERBOSE,
 )
 
 #: ``password=…``, ``token: …``, ``secret='…'``, ``?X-Amz-Security-Token=…&``: an unquoted value
 #: ends at whitespace, ``&``, ``,``, ``;``, a quote or a backslash.
-BARE: Final = re.compile(
+BARE: Final = caseless(
     rf"""
-    (?<![\w.-])
-    (?P<key>{_KEY})
+    (?P<word>{_KEY_WORD})
     (?P<sep>[ \t]*(?:=>|[:=])[ \t]*)
     (?>(?P<scheme>{_AUTH_SCHEME}[ \t]+)?)
     (?:
-        (?P<q1>")(?P<v1>(?:[^"\\\n]|\\.)*)(?P<c1>"?)
-      | (?P<q2>')(?P<v2>(?:[^'\\\n]|\\.)*)(?P<c2>'?)
-      | (?P<v3>(?!\[REDACTED)[^\s&,;"'\\]+)
+        {_VALUE_QUOTED}
+      | (?P<v3>(?!\[redacted)[^\s&,;"'\\]+)
     )
     """,
-    _FLAGS,
+    re.VERBOSE,
 )
 
 # --- PEM private keys ------------------------------------------------------------------------
@@ -187,39 +296,65 @@ PEM_PRIVATE_KEY: Final = re.compile(
 )
 
 # --- credentials in URLs ---------------------------------------------------------------------
-URL_TRIGGERS: Final = ("://",)
-#: ``scheme://user:password@host``: the password (up to the last ``@`` of the authority).
+URL_TRIGGERS: Final = ("://", ":\\/\\/")
+#: ``scheme://user:password@host`` (also ``:\/\/`` as some JSON encoders write it): the password,
+#: up to the last ``@`` of the authority. Starts at the ``:`` of ``://`` (a fast literal scan).
 URL_PASSWORD: Final = re.compile(
-    r"(?P<prefix>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@\[\]]*:)(?!\[REDACTED)(?P<value>[^\s/?#]+)(?=@)",
+    r":(?://|\\/\\/)[^\s:/\\?#@\[\]]*:(?!\[REDACTED)(?P<value>[^\s/\\?#]+)(?=@)",
     re.ASCII,
 )
 
 # --- bearer tokens, JWTs, AWS access key ids -------------------------------------------------
 BEARER_TRIGGERS: Final = ("bearer",)
 #: ``Bearer <token>`` anywhere (RFC 6750 token characters, at least 8 of them).
-BEARER: Final = re.compile(
-    r"(?P<prefix>\bbearer[ \t]+)(?P<value>[A-Za-z0-9\-._~+/]{8,}=*)", re.IGNORECASE | re.ASCII
-)
+BEARER: Final = caseless(r"bearer(?<![a-z0-9_]bearer)[ \t]+(?P<value>[a-z0-9\-._~+/]{8,}=*)")
 
 JWT_TRIGGERS: Final = ("eyj",)
 #: A JWT/JWS (three base64url segments, the header starting ``eyJ``) or a JWE (five).
 JWT: Final = re.compile(
-    r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+){0,2}",
+    r"eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+){0,2}",
     re.ASCII,
 )
 
 AWS_KEY_ID_TRIGGERS: Final = ("akia", "asia")
 #: An AWS access key id: ``AKIA`` (long-term) or ``ASIA`` (temporary) and 16 more characters.
-AWS_ACCESS_KEY_ID: Final = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
+AWS_ACCESS_KEY_ID: Final = re.compile(r"A(?<![A-Za-z0-9]A)(?:KIA|SIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
 
 # --- card numbers ----------------------------------------------------------------------------
-#: Cheap scan: a run of digits, spaces and dashes long enough to hold 13 digits.
-CARD_CANDIDATE: Final = re.compile(r"[0-9][0-9 -]{11,}[0-9]")
-#: 13 to 19 digits, single spaces or dashes allowed between them, not part of a longer number,
-#: a word, a hex string or a decimal fraction.
+#: 13 to 19 digits, all together or in groups (see :func:`card_grouping_ok`) separated by single
+#: spaces or dashes; not part of a longer number, a word, a hex string or a decimal fraction.
+#: The lookbehinds come after the first digit so that the scan can skip to digits quickly.
 CARD_NUMBER: Final = re.compile(
-    r"(?<![\w.])(?<![0-9][ -])[0-9](?:[ -]?[0-9]){12,18}(?![\w]|[ -][0-9]|\.[0-9])", re.ASCII
+    r"[0-9](?<![\w.][0-9])(?<![0-9][ -][0-9])[0-9]{3}(?:[0-9]{9,15}|(?:[ -][0-9]{3,6}){1,4}[ -][0-9]{1,6})"
+    r"(?![\w]|[ -][0-9]|\.[0-9])",
+    re.ASCII,
 )
+_CARD_SEPARATOR: Final = re.compile(r"[ -]")
+#: Bytes -> ``0`` for a digit, ``-`` for a space or dash, ``x`` for anything else.
+_CARD_ALPHABET: Final = bytes(48 if 48 <= b <= 57 else 45 if b in (32, 45) else 120 for b in range(256))
+#: The shapes of :func:`card_grouping_ok` in that alphabet (13 to 19 digits in a row, or groups);
+#: the pattern starts with a literal, which ``re`` searches for fast. Timestamps, UUIDs and long
+#: ids (56-digit CloudWatch event ids) rarely get past it.
+_CARD_SHAPE: Final = re.compile(rb"0000(?<!00000)(?:0{9,15}(?!0)|-0000-0000|-000000-0000)")
+
+
+def card_grouping_ok(found: str) -> bool:
+    """Digits written the way card numbers are: all together, ``4-4-4-4`` (with a last group of
+    1 to 4, up to 19 digits), or ``4-6-4`` / ``4-6-5`` (Diners, American Express).
+    Rejects a UUID's ``54083862-9872-4162`` and a date's ``2024-05-01 12``."""
+    sizes = [len(g) for g in _CARD_SEPARATOR.split(found)]
+    if len(sizes) == 1:
+        return True
+    if sizes in ([4, 6, 4], [4, 6, 5]):
+        return True
+    return len(sizes) >= 4 and all(s == 4 for s in sizes[:-1]) and 1 <= sizes[-1] <= 4
+
+
+def has_card_candidate(text: str | bytes) -> bool:
+    """Cheap pre-check for :data:`CARD_NUMBER`: true for every text holding a card number that
+    :func:`card_grouping_ok` accepts (and for few others)."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return _CARD_SHAPE.search(data.translate(_CARD_ALPHABET)) is not None
 
 
 def luhn_ok(digits: str) -> bool:
@@ -243,29 +378,23 @@ def looks_like_card(digits: str) -> bool:
     (epoch timestamps, snowflake ids, …) are never cards.
     """
     n = len(digits)
-    if not 13 <= n <= 19:
+    if not 13 <= n <= 19 or not digits.isascii() or not digits.isdigit():
         return False
     first = digits[0]
-    if first in "456":
-        pass
-    elif first == "3":
+    if first == "3":
         if digits[1] in "123":
             return False
     elif first == "2":
         if n != 16 or not 2221 <= int(digits[:4]) <= 2720:
             return False
-    else:
+    elif first not in "456":
         return False
     return luhn_ok(digits)
 
 
-def has_card_candidate(text: str) -> bool:
-    """Cheap pre-check for :data:`CARD_NUMBER`: some digit run holds at least 13 digits."""
-    for m in CARD_CANDIDATE.finditer(text):
-        run = m.group()
-        if len(run) - run.count(" ") - run.count("-") >= 13:
-            return True
-    return False
+def is_card(found: str) -> bool:
+    """Whether a :data:`CARD_NUMBER` match is a card number: grouping, prefix and Luhn."""
+    return card_grouping_ok(found) and looks_like_card(found.replace(" ", "").replace("-", ""))
 
 
 # --- optional: e-mail and IP addresses -------------------------------------------------------
@@ -276,13 +405,24 @@ EMAIL: Final = re.compile(
     re.ASCII,
 )
 
-_OCTET: Final = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
-IPV4: Final = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w]|\.[0-9])", re.ASCII)
+#: IPv4 candidates; :func:`is_ipv4` decides.
+IPV4_CANDIDATE: Final = re.compile(
+    r"[0-9](?<![\w.][0-9])[0-9]{0,2}(?:\.[0-9]{1,3}){3}(?![\w]|\.[0-9])", re.ASCII
+)
 #: IPv6 candidates; :func:`is_ipv6` decides.
 IPV6_CANDIDATE: Final = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:[0-9]{1,3}\.){3}[0-9]{1,3})?(?![\w:])",
     re.ASCII,
 )
+
+
+def is_ipv4(candidate: str) -> bool:
+    """True for four decimal octets of 0-255 without leading zeros (``10.0.0.12``)."""
+    try:
+        ipaddress.IPv4Address(candidate)
+    except ValueError:
+        return False
+    return True
 
 
 def maybe_ipv6(text: str) -> bool:
@@ -291,7 +431,7 @@ def maybe_ipv6(text: str) -> bool:
 
 
 def is_ipv6(candidate: str) -> bool:
-    """True for a valid IPv6 address with at least one non-zero-length group (not ``::``)."""
+    """True for a valid IPv6 address other than the bare ``::``."""
     if candidate.strip(":") == "":
         return False
     try:
