@@ -1,0 +1,1 @@
+"""AWS Lambda entry points: thin adapters over the library."""

@@ -1,0 +1,111 @@
+"""The OpenSearch client: authentication (SigV4 for Amazon OpenSearch Service / Serverless,
+basic auth from Secrets Manager, or none for local) and the one raw call the indexer needs.
+
+TLS certificates are always verified. Credentials come from the Lambda role (SigV4) or
+Secrets Manager (basic); they are never read from environment variables or logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from lambdalens.config import OpenSearchConfig
+
+#: The bulk response fields the indexer reads; everything else is left on the server.
+BULK_FILTER_PATH = "took,errors,items.*.status,items.*.error.type,items.*.error.reason"
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class BulkRequestError(Exception):
+    """A ``_bulk`` request failed as a whole (no per-item answer)."""
+
+    def __init__(self, message: str, status: int | None, retryable: bool) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+
+
+class PayloadTooLarge(BulkRequestError):
+    """HTTP 413: the body is above the cluster's ``http.max_content_length``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 413, retryable=False)
+
+
+def _basic_auth(secret_arn: str, region: str | None) -> tuple[str, str]:
+    import boto3
+
+    secret = boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=secret_arn)
+    data = orjson.loads(secret["SecretString"])
+    try:
+        return str(data["username"]), str(data["password"])
+    except (KeyError, TypeError):
+        raise ValueError(f"secret {secret_arn} must be JSON with 'username' and 'password'") from None
+
+
+def make_client(config: OpenSearchConfig) -> Any:
+    """An ``opensearchpy.OpenSearch`` client for ``config`` (no client-side retries: the indexer retries)."""
+    from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
+
+    http_auth: Any = None
+    if config.auth in ("sigv4", "aoss"):
+        import boto3
+
+        session = boto3.Session()
+        credentials = session.get_credentials()
+        region = config.region or session.region_name
+        if credentials is None or region is None:
+            raise ValueError("SigV4 needs AWS credentials and a region (AWS_REGION)")
+        http_auth = Urllib3AWSV4SignerAuth(credentials, region, "aoss" if config.auth == "aoss" else "es")
+    elif config.auth == "basic":
+        assert config.secret_arn is not None  # OpenSearchConfig checked it
+        http_auth = _basic_auth(config.secret_arn, config.region)
+    return OpenSearch(
+        hosts=[config.endpoint],
+        http_auth=http_auth,
+        connection_class=Urllib3HttpConnection,
+        verify_certs=True,
+        ssl_show_warn=True,
+        http_compress=config.compress,
+        timeout=config.timeout_seconds,
+        max_retries=0,
+        retry_on_timeout=False,
+        pool_maxsize=4,
+    )
+
+
+@dataclass
+class BulkTransport:
+    """Sends one ``_bulk`` body and returns OpenSearch's answer, or raises :class:`BulkRequestError`."""
+
+    client: Any
+
+    def send(self, body: bytes, timeout: float) -> dict[str, Any]:
+        from opensearchpy.exceptions import ConnectionError as OSConnectionError
+        from opensearchpy.exceptions import TransportError
+
+        try:
+            answer = self.client.transport.perform_request(
+                "POST",
+                "/_bulk",
+                params={"filter_path": BULK_FILTER_PATH},
+                body=body,
+                timeout=timeout,
+                headers={"content-type": "application/x-ndjson"},
+            )
+        except OSConnectionError as exc:  # includes ConnectionTimeout
+            raise BulkRequestError(
+                f"connection failed: {exc.__class__.__name__}: {exc.info}", None, retryable=True
+            ) from None
+        except TransportError as exc:
+            status = exc.status_code if isinstance(exc.status_code, int) else None
+            if status == 413:
+                raise PayloadTooLarge(f"HTTP 413 for a body of {len(body)} bytes") from None
+            retryable = status in RETRYABLE_STATUSES or status is None
+            raise BulkRequestError(f"HTTP {status}: {str(exc.error)[:300]}", status, retryable) from None
+        if not isinstance(answer, dict) or "items" not in answer:
+            raise BulkRequestError(f"unexpected bulk answer: {str(answer)[:300]}", None, retryable=True)
+        return answer
