@@ -15,6 +15,7 @@ the records that succeeded for the first time — never blocking or failing inde
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass
@@ -148,10 +149,16 @@ class KinesisBulkProcessor(BatchProcessor):
 
 
 def emit_metrics(
-    rt: Runtime, outcome: BatchOutcome, alerts: AlertOutcome | None, countable: list[Any]
+    rt: Runtime,
+    outcome: BatchOutcome,
+    alerts: AlertOutcome | None,
+    countable: list[Any],
+    home_account: str | None,
 ) -> None:
     """Pipeline health (Powertools Metrics) and per-function metrics (EMF, values aggregated per batch)."""
     settings = rt.metrics_settings
+    if home_account and settings.home_account is None:
+        settings = dataclasses.replace(settings, home_account=home_account)
     health = Metrics(namespace=settings.namespace, service="lambdalens")
     health.set_default_dimensions(Pipeline=settings.pipeline)
     counts = outcome.counts()
@@ -212,7 +219,10 @@ def handle(event: dict[str, Any], context: Any, rt: Runtime) -> dict[str, Any]:
     if rt.alerts is not None and countable:
         alert_outcome = rt.alerts.process(countable, lambda: deadline.remaining_ms() - 1000)
     try:
-        emit_metrics(rt, outcome, alert_outcome, countable)
+        arn = str(getattr(context, "invoked_function_arn", "") or "")
+        emit_metrics(
+            rt, outcome, alert_outcome, countable, arn.split(":")[4] if arn.count(":") >= 5 else None
+        )
     except Exception:  # metrics must never fail indexing
         logger.exception("could not emit metrics")
     logger.info(
@@ -223,7 +233,7 @@ def handle(event: dict[str, Any], context: Any, rt: Runtime) -> dict[str, Any]:
             "dead_letter_keys": outcome.dead_letter_keys,
             "parse_seconds": round(outcome.parse_seconds, 3),
             "index_seconds": round(outcome.index_seconds, 3),
-            "alerts": vars(alert_outcome) if alert_outcome is not None else None,
+            "alerts": dataclasses.asdict(alert_outcome) if alert_outcome is not None else None,
         },
     )
     return dict(processor.response())
