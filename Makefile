@@ -29,5 +29,12 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/lambdalens bench $(BENCH_ARGS)
 
+# The CloudFormation templates in cdk.out/ (cdk-nag AWS Solutions checks included), without AWS
+# credentials or Docker; the Lambda asset is built from build/wheelhouse (downloaded once).
+# Context overrides: make synth SYNTH_ARGS="-c logGroupPrefixes=/aws/lambda/orders- -c alertEmails=me@example.com"
+synth: $(STAMP)
+	rm -rf cdk.out
+	$(BIN)/python infra/app.py $(SYNTH_ARGS)
+
 clean:
 	rm -rf $(VENV) cdk.out .mypy_cache .pytest_cache .ruff_cache

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+
+# The helpers next to this file import whatever pytest's import mode (prepend or importlib).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from subscription_support import OWN_GROUPS, REGION, ROLE_ARN
 
 from lambdalens.subscriptions import SubscriptionSettings
