@@ -68,35 +68,38 @@ class UserRule:
     compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _RULE_NAME.fullmatch(self.name):
-            raise RedactionConfigError(
-                f"invalid rule name {self.name!r}: use letters, digits, '_', '.', '-', starting with a letter"
-            )
-        if not isinstance(self.pattern, str) or not self.pattern:
-            raise RedactionConfigError(f"rule {self.name!r}: pattern must be a non-empty string")
         try:
-            compiled = re.compile(self.pattern)
-        except re.error as exc:
-            raise RedactionConfigError(f"rule {self.name!r}: invalid regex {self.pattern!r}: {exc}") from None
-        if compiled.fullmatch(""):
-            raise RedactionConfigError(
-                f"rule {self.name!r}: pattern {self.pattern!r} matches the empty string"
-            )
-        if self.replacement is not None:
-            if not isinstance(self.replacement, str):
-                raise RedactionConfigError(f"rule {self.name!r}: replacement must be a string")
-            try:
-                compiled.sub(self.replacement, "")  # parses the template without matching
-            except (re.error, IndexError) as exc:
-                raise RedactionConfigError(
-                    f"rule {self.name!r}: invalid replacement {self.replacement!r}: {exc}"
-                ) from None
+            compiled = _compile_rule(self.name, self.pattern, self.replacement)
+        except ValueError as exc:
+            raise RedactionConfigError(f"rule {self.name!r}: {exc}") from None
         object.__setattr__(self, "compiled", compiled)
 
     @property
     def template(self) -> str:
         """The ``re.sub`` template this rule replaces matches with."""
         return self.replacement if self.replacement is not None else f"[REDACTED:{self.name}]"
+
+
+def _compile_rule(name: object, pattern: object, replacement: object) -> re.Pattern[str]:
+    """Check a user rule; raise ``ValueError`` saying what is wrong (without naming the rule)."""
+    if not isinstance(name, str) or not _RULE_NAME.fullmatch(name):
+        raise ValueError("invalid name: use letters, digits, '_', '.', '-', starting with a letter")
+    if not isinstance(pattern, str) or not pattern:
+        raise ValueError("pattern must be a non-empty string")
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+    if compiled.fullmatch(""):
+        raise ValueError(f"pattern {pattern!r} matches the empty string")
+    if replacement is not None:
+        if not isinstance(replacement, str):
+            raise ValueError("replacement must be a string")
+        try:
+            compiled.sub(replacement, "")  # parses the template without matching
+        except (re.error, IndexError) as exc:
+            raise ValueError(f"invalid replacement {replacement!r}: {exc}") from None
+    return compiled
 
 
 def _names(values: Iterable[str], what: str) -> frozenset[str]:
@@ -274,9 +277,10 @@ def _env_rules(env: Mapping[str, str], name: str) -> tuple[UserRule, ...]:
         if item["name"] in seen:
             raise RedactionConfigError(f"{label}: duplicate rule name", name)
         try:
-            rule = UserRule(item["name"], item["pattern"], item.get("replacement"))
-        except RedactionConfigError as exc:
-            raise RedactionConfigError(f"{exc} (#{i})", name) from None
+            _compile_rule(item["name"], item["pattern"], item.get("replacement"))
+        except ValueError as exc:
+            raise RedactionConfigError(f"{label}: {exc}", name) from None
+        rule = UserRule(item["name"], item["pattern"], item.get("replacement"))
         seen.add(rule.name)
         rules.append(rule)
     return tuple(rules)

@@ -20,7 +20,7 @@ import orjson
 
 from lambdalens.redaction import constants as c
 from lambdalens.redaction import rules as r
-from lambdalens.redaction.config import RedactionConfig
+from lambdalens.redaction.config import RedactionConfig, UserRule
 
 #: Redactions per rule name.
 Counts = dict[str, int]
@@ -141,9 +141,7 @@ class Redactor:
             if r.maybe_ipv6(text):
                 text = _sub(r.IPV6_CANDIDATE, text, _checked_repl(c.RULE_IP_ADDRESS, r.is_ipv6, counts))
         for rule in self._config.rules:
-            text, n = rule.compiled.subn(rule.template, text)
-            if n:
-                _bump(counts, rule.name, n)
+            text = rule.compiled.sub(_user_repl(rule, counts), text)
         return text
 
     def _is_clean(self, text: str) -> bool:
@@ -449,6 +447,19 @@ def _checked_repl(rule: str, check: Callable[[str], bool], counts: Counts) -> _T
             return None
         _bump(counts, rule)
         return marker
+
+    return repl
+
+
+def _user_repl(rule: UserRule, counts: Counts) -> Callable[[re.Match[str]], str]:
+    """A user rule's replacement; an empty match (``\\b``, ``x*``) replaces nothing."""
+    template = rule.template
+
+    def repl(m: re.Match[str]) -> str:
+        if m.start() == m.end():
+            return ""
+        _bump(counts, rule.name)
+        return m.expand(template)
 
     return repl
 

@@ -164,9 +164,12 @@ _EMPTY_VALUES: Final = frozenset(
 
 
 def says_nothing(value: str) -> bool:
-    """True for values not worth redacting: empty, booleans, null, masks (``****``), already redacted."""
+    """True for values not worth redacting: empty, booleans, null, masks (``****``, ``xxxx``),
+    already redacted."""
     v = value.strip()
-    return v.lower() in _EMPTY_VALUES or v.startswith(REDACTED_PREFIX) or v.strip("*x#.") == ""
+    if v.lower() in _EMPTY_VALUES or v.startswith(REDACTED_PREFIX) or not v.strip("*•#"):
+        return True
+    return len(v) >= 4 and not v.lower().strip("x")
 
 
 _AUTH_SCHEME: Final = r"(?:bearer|basic|digest|negotiate|ntlm|token|aws4-hmac-sha256)"
