@@ -29,6 +29,8 @@ Counts = dict[str, int]
 _TextRepl = Callable[[re.Match[str], str], str | None]
 
 _MIN_CARD_INT = 10**12
+_CARD_ALPHABET = r.CARD_ALPHABET
+_card_shape = r.CARD_SHAPE.search
 
 
 def _bump(counts: Counts, rule: str, n: int = 1) -> None:
@@ -55,11 +57,13 @@ class Redactor:
         "_allow_paths",
         "_card",
         "_config",
+        "_enabled",
         "_gate",
         "_gate_bytes",
         "_ips",
         "_on",
         "_ungated",
+        "_user_rules",
     )
 
     def __init__(self, config: RedactionConfig | None = None) -> None:
@@ -71,7 +75,9 @@ class Redactor:
         self._card = c.RULE_CARD_NUMBER in self._on
         self._ips = c.RULE_IP_ADDRESS in self._on
         # Rules without trigger tokens: a clean gate proves nothing about them.
-        self._ungated = self._ips or (cfg.enabled and bool(cfg.rules))
+        self._enabled = cfg.enabled
+        self._user_rules = cfg.rules if cfg.enabled else ()
+        self._ungated = self._ips or bool(self._user_rules)
 
         tokens: list[str] = []
         if not self._on.isdisjoint(c.KEY_RULES):
@@ -129,18 +135,24 @@ class Redactor:
         return self._redact_into(text, counts), counts
 
     def _redact_into(self, text: str, counts: Counts) -> str:
-        if not text or not self._config.enabled:
+        if not text or not self._enabled:
             return text
         low = text.lower()
         if self._gate.search(low) is not None:
             text = self._run_gated(text, low, counts)
-        elif self._card and r.has_card_candidate(text):
+        elif self._card and _card_shape(text.encode("utf-8", "surrogatepass").translate(_CARD_ALPHABET)):
             text = _sub(r.CARD_NUMBER, text, _checked_repl(c.RULE_CARD_NUMBER, r.is_card, counts))
+        if self._ungated:
+            text = self._run_ungated(text, counts)
+        return text
+
+    def _run_ungated(self, text: str, counts: Counts) -> str:
+        """The rules without trigger tokens: IP addresses, then the user rules."""
         if self._ips:
             text = _sub(r.IPV4_CANDIDATE, text, _checked_repl(c.RULE_IP_ADDRESS, r.is_ipv4, counts))
             if r.maybe_ipv6(text):
                 text = _sub(r.IPV6_CANDIDATE, text, _checked_repl(c.RULE_IP_ADDRESS, r.is_ipv6, counts))
-        for rule in self._config.rules:
+        for rule in self._user_rules:
             text = rule.compiled.sub(_user_repl(rule, counts), text)
         return text
 
@@ -247,7 +259,7 @@ class Redactor:
             document whose fields merge several events (continuation lines of a stack trace).
         """
         counts: Counts = {}
-        if not self._config.enabled:
+        if not self._enabled:
             return counts
         if derived_from_body and not self._ungated:
             body = doc.get("body")
@@ -286,7 +298,7 @@ class Redactor:
         redacted as text. Returns the value (a new object only for a changed string) and the
         counts. ``path`` is the value's dotted name, for allow-listed paths."""
         counts: Counts = {}
-        if not self._config.enabled:
+        if not self._enabled:
             return value, counts
         if isinstance(value, str):
             return self._redact_into(value, counts), counts

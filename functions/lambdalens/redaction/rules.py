@@ -334,11 +334,11 @@ CARD_NUMBER: Final = re.compile(
 )
 _CARD_SEPARATOR: Final = re.compile(r"[ -]")
 #: Bytes -> ``0`` for a digit, ``-`` for a space or dash, ``x`` for anything else.
-_CARD_ALPHABET: Final = bytes(48 if 48 <= b <= 57 else 45 if b in (32, 45) else 120 for b in range(256))
+CARD_ALPHABET: Final = bytes(48 if 48 <= b <= 57 else 45 if b in (32, 45) else 120 for b in range(256))
 #: The shapes of :func:`card_grouping_ok` in that alphabet (13 to 19 digits in a row, or groups);
 #: the pattern starts with a literal, which ``re`` searches for fast. Timestamps, UUIDs and long
 #: ids (56-digit CloudWatch event ids) rarely get past it.
-_CARD_SHAPE: Final = re.compile(rb"0000(?<!00000)(?:0{9,15}(?!0)|-0000-0000|-000000-0000)")
+CARD_SHAPE: Final = re.compile(rb"0000(?<!00000)(?:0{9,15}(?!0)|-0000-0000|-000000-0000)")
 
 
 def card_grouping_ok(found: str) -> bool:
@@ -357,7 +357,7 @@ def has_card_candidate(text: str | bytes) -> bool:
     """Cheap pre-check for :data:`CARD_NUMBER`: true for every text holding a card number that
     :func:`card_grouping_ok` accepts (and for few others)."""
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    return _CARD_SHAPE.search(data.translate(_CARD_ALPHABET)) is not None
+    return CARD_SHAPE.search(data.translate(CARD_ALPHABET)) is not None
 
 
 def luhn_ok(digits: str) -> bool:
