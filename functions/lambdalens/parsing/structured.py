@@ -117,7 +117,7 @@ def _apply_error(doc: Document, obj: Mapping[str, Any]) -> bool:
     return found
 
 
-#: Keys whose string value becomes a document field (first key of a kind wins).
+#: Keys whose string value becomes a document field (the first such key of the line wins).
 _STRING_FIELD: dict[str, str] = {
     **dict.fromkeys(_REQUEST_KEYS, "faas.invocation_id"),
     **dict.fromkeys(_TRACE_KEYS, "traceId"),
@@ -132,44 +132,95 @@ _ERROR_KEYS = frozenset(
 )
 _KNOWN = frozenset(_STRING_FIELD) | _LEVELS | _COLD | _ERROR_KEYS | _DROPPED_KEYS
 
+# What a known key does to the document: the actions of a :data:`_Step`.
+_FIELD = 0  # a string value becomes ``field`` unless the document has it already
+_ID_FIELD = 1  # the same, numbers accepted too (trace and span ids)
+_SERVICE = 2  # a string value becomes ``service.name``, replacing the function name
+_LEVEL = 3  # "level": the severity
+_OTHER_LEVEL = 4  # "log_level", "severity", ...: the severity unless one is known already
+_ERROR = 5  # part of an error object, read once all keys are in
+_ERROR_OBJECT = 6  # "error": an error object, or an attribute when it is not an object
+_COLD_START = 7  # a boolean cold start flag
+_DROP = 8  # a timestamp: the event's own is kept
+
+#: (key, action, document field or "") for one known key of a line.
+_Step = tuple[str, int, str]
+
+
+def _step(key: str) -> _Step:
+    field = _STRING_FIELD.get(key)
+    if field == "service.name":
+        return key, _SERVICE, field
+    if field in ("traceId", "spanId"):
+        return key, _ID_FIELD, field
+    if field is not None:
+        return key, _FIELD, field
+    if key in _LEVELS:
+        return key, _LEVEL if key == "level" else _OTHER_LEVEL, ""
+    if key == "error":
+        return key, _ERROR_OBJECT, ""
+    if key in _ERROR_KEYS:
+        return key, _ERROR, ""
+    if key in _COLD:
+        return key, _COLD_START, ""
+    return key, _DROP, ""
+
+
+# Lines of one logger share their keys, in the same order (a Powertools line is always
+# level, location, message, timestamp, service, cold_start, ...): the steps are worked out
+# once per key shape rather than with a set operation and several lookups per key per line.
+_steps_by_shape: dict[tuple[str, ...], tuple[_Step, ...]] = {}
+_MAX_SHAPES = 2048  # arbitrary JSON can have any keys: bound the memo
+
+
+def _steps_of(obj: dict[str, Any]) -> tuple[_Step, ...]:
+    """The steps for the known keys of ``obj``, in the line's own order."""
+    shape = tuple(obj)
+    steps = _steps_by_shape.get(shape)
+    if steps is None:
+        if len(_steps_by_shape) >= _MAX_SHAPES:
+            _steps_by_shape.clear()
+        steps = _steps_by_shape[shape] = tuple(_step(key) for key in shape if key in _KNOWN)
+    return steps
+
 
 def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
     """Lift the known keys of a JSON log line into ``doc``; the rest goes to ``attributes``.
 
     ``obj`` (freshly parsed, owned by the caller) is consumed: the lifted keys are popped
-    and what remains becomes ``attributes``. Returns True when the line reports an error
-    (an ``errorType``/``exception``/``error`` object); a dict ``message`` (JSON log format
-    lets runtimes log objects) is searched for an error object too. This runs for every
-    structured line: one set intersection, then only the keys that are there.
+    and what remains becomes ``attributes``. Keys are read in the line's order, so when a
+    line has two keys of one kind (``requestId`` and ``request_id``) the first one wins
+    (the last one for ``service``; ``level`` wins over other severity keys). Returns True
+    when the line reports an error (an ``errorType``/``exception``/``error`` object); a dict
+    ``message`` (JSON log format lets runtimes log objects) is searched for an error object
+    too. This runs for every structured line: see :func:`_steps_of`.
     """
     errors: dict[str, Any] | None = None
-    obj_rest: dict[str, Any] = {}
+    error_attribute: dict[str, Any] | None = None
     pop = obj.pop
-    for key in _KNOWN & obj.keys():
+    for key, action, field in _steps_of(obj):
         value = pop(key)
-        field = _STRING_FIELD.get(key)
-        if field is not None:
+        if action <= _SERVICE:  # _FIELD, _ID_FIELD, _SERVICE
             if type(value) is not str:
-                if (type(value) is int or type(value) is float) and field in ("traceId", "spanId"):
+                if action == _ID_FIELD and (type(value) is int or type(value) is float):
                     value = str(value)
                 else:
                     continue
-            if value and (field not in doc or field == "service.name") and value != "service_undefined":
+            if value and (action == _SERVICE or field not in doc) and value != "service_undefined":
                 doc[field] = value
-        elif key in _LEVELS:
+        elif action <= _OTHER_LEVEL:  # _LEVEL, _OTHER_LEVEL
             level = normalize_severity(value)
-            if level and (doc.get("severity.text") is None or key == "level"):
+            if level and (action == _LEVEL or doc.get("severity.text") is None):
                 doc["severity.text"] = level
-        elif key in _ERROR_KEYS:
-            if key == "error" and not isinstance(value, dict):
-                obj_rest[key] = (
-                    value  # "error": "SecretUnavailableError" is an attribute, not an error object
-                )
+        elif action <= _ERROR_OBJECT:  # _ERROR, _ERROR_OBJECT
+            if action == _ERROR_OBJECT and not isinstance(value, dict):
+                # "error": "SecretUnavailableError" is an attribute, not an error object
+                error_attribute = {key: value}
                 continue
             if errors is None:
                 errors = {}
             errors[key] = value
-        elif key in _COLD and type(value) is bool:
+        elif action == _COLD_START and type(value) is bool:
             doc["faas.coldstart"] = value
     is_error = _apply_error(doc, errors) if errors is not None else False
     message = obj.get("message")
@@ -178,8 +229,8 @@ def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
         nested_request = _first_str(message, _REQUEST_KEYS)
         if nested_request and "faas.invocation_id" not in doc:
             doc["faas.invocation_id"] = nested_request
-    if obj_rest:
-        obj.update(obj_rest)
+    if error_attribute is not None:
+        obj.update(error_attribute)
     if obj:
         doc["attributes"] = obj
     return is_error
