@@ -99,6 +99,10 @@ def main(argv: list[str]) -> int:
     if not under_cli:
         for stack in assembly.stacks:
             print(f"synthesized {stack.stack_name}: {Path(stack.template_full_path).relative_to(ROOT)}")
+            # What the CDK CLI would print: the construct warnings.
+            for message in stack.messages:
+                if str(message.level).lower().endswith("warning"):
+                    print(f"warning: {message.id}: {message.entry.data}", file=sys.stderr)
         print("cdk-nag AwsSolutions: no unacknowledged findings")
         if warning:
             print(f"warning: {warning}", file=sys.stderr)

@@ -502,6 +502,8 @@ def _convert(key: str, raw: Any, annotation: Any) -> Any:
             if not isinstance(raw, str | int | float) or isinstance(raw, bool):
                 raise ValueError
             return str(raw).strip()
+    except ConfigError:
+        raise
     except (TypeError, ValueError):
         raise ConfigError(
             key, f"expected {getattr(annotation, '__name__', annotation)}, got {raw!r}"

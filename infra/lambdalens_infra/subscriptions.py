@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Final
 
-from aws_cdk import Aws, CustomResource, Duration, Fn, Stack
+from aws_cdk import Annotations, Aws, CustomResource, Duration, Fn, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -224,6 +224,12 @@ class LogSubscriptions(Construct):
 
     def _account_policy(self, excluded: Sequence[logs.ILogGroup], after: Sequence[IConstruct]) -> None:
         config = self.config
+        if config.log_group_names or config.log_group_prefixes:
+            Annotations.of(self).add_warning_v2(
+                "lambdalens:account-policy-selects-all",
+                "subscriptionMode=account-policy subscribes EVERY log group of the account and region except "
+                "the excluded ones; logGroupNames/logGroupPrefixes are not used in this mode",
+            )
         exclusions = [*(group.log_group_name for group in excluded), *config.exclude_log_groups]
         if len(exclusions) > ACCOUNT_POLICY_MAX_EXCLUSIONS:
             raise ConfigError(
