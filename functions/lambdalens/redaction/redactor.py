@@ -158,7 +158,12 @@ class Redactor:
 
     def _is_clean(self, text: str) -> bool:
         """True when no built-in rule can match ``text`` (its gate and card checks are negative)."""
-        return self._gate.search(text.lower()) is None and not (self._card and r.has_card_candidate(text))
+        if self._gate.search(text.lower()) is not None:
+            return False
+        return (
+            not self._card
+            or _card_shape(text.encode("utf-8", "surrogatepass").translate(_CARD_ALPHABET)) is None
+        )
 
     def _run_gated(self, text: str, low: str, counts: Counts) -> str:
         """The built-in rules, in order, each only when one of its trigger tokens is in ``low``."""
