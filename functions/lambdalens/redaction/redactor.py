@@ -62,6 +62,8 @@ class Redactor:
         "_gate_bytes",
         "_ips",
         "_on",
+        "_structured_fields",
+        "_text_fields",
         "_ungated",
         "_user_rules",
     )
@@ -76,6 +78,14 @@ class Redactor:
         self._ips = c.RULE_IP_ADDRESS in self._on
         # Rules without trigger tokens: a clean gate proves nothing about them.
         self._enabled = cfg.enabled
+        self._text_fields = tuple(
+            (name, tuple(name.split("."))) for name in cfg.text_fields if name.lower() not in cfg.allow_fields
+        )
+        self._structured_fields = tuple(
+            (name, tuple(name.split(".")))
+            for name in cfg.structured_fields
+            if name.lower() not in cfg.allow_fields
+        )
         self._user_rules = cfg.rules if cfg.enabled else ()
         self._ungated = self._ips or bool(self._user_rules)
 
@@ -274,8 +284,8 @@ class Redactor:
                 and self._is_clean(body)
             ):
                 return counts
-        for name in self._config.text_fields:
-            slot = self._slot(doc, name)
+        for name, parts in self._text_fields:
+            slot = _locate(doc, name, parts)
             if slot is None:
                 continue
             holder, key = slot
@@ -286,8 +296,8 @@ class Redactor:
                 for i, item in enumerate(value):
                     if isinstance(item, str):
                         value[i] = self._redact_into(item, counts)
-        for name in self._config.structured_fields:
-            slot = self._slot(doc, name)
+        for name, parts in self._structured_fields:
+            slot = _locate(doc, name, parts)
             if slot is None:
                 continue
             holder, key = slot
@@ -310,11 +320,6 @@ class Redactor:
         if isinstance(value, dict | list) and self._may_hold_secret(value):
             self._walk(value, path.lower(), counts)
         return value, counts
-
-    def _slot(self, doc: MutableMapping[str, Any], name: str) -> tuple[MutableMapping[str, Any], str] | None:
-        if name.lower() in self._allow:
-            return None
-        return _locate(doc, name)
 
     def _may_hold_secret(self, value: dict[Any, Any] | list[Any]) -> bool:
         """Cheap pre-check of a structured value: one orjson dump, the trigger and card checks."""
@@ -383,20 +388,22 @@ def _card_int(value: int, counts: Counts) -> int | str:
     return r.marker(c.RULE_CARD_NUMBER)
 
 
-def _locate(doc: MutableMapping[str, Any], name: str) -> tuple[MutableMapping[str, Any], str] | None:
-    """Where the dotted field ``name`` is: a flat key (``doc["a.b"]``) or nested (``doc["a"]["b"]``)."""
+def _locate(
+    doc: MutableMapping[str, Any], name: str, parts: tuple[str, ...]
+) -> tuple[MutableMapping[str, Any], str] | None:
+    """Where the dotted field ``name`` (split: ``parts``) is: a flat key (``doc["a.b"]``) or
+    nested (``doc["a"]["b"]``)."""
     if name in doc:
         return doc, name
-    if "." not in name:
+    if len(parts) == 1 or parts[0] not in doc:
         return None
     holder: Any = doc
-    *parents, leaf = name.split(".")
-    for part in parents:
+    for part in parts[:-1]:
         holder = holder.get(part) if isinstance(holder, MutableMapping) else None
         if holder is None:
             return None
-    if isinstance(holder, MutableMapping) and leaf in holder:
-        return holder, leaf
+    if isinstance(holder, MutableMapping) and parts[-1] in holder:
+        return holder, parts[-1]
     return None
 
 
