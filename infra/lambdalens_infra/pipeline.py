@@ -46,6 +46,9 @@ ALERT_STATE_PARTITION_KEY: Final = "pk"
 ALERT_STATE_SORT_KEY: Final = "sk"
 ALERT_STATE_TTL_ATTRIBUTE: Final = "expires_at"
 LAMBDA_LOG_GROUP_PREFIX: Final = "/aws/lambda/"
+#: Where the parser writes dead letters in the bucket (``lambdalens redrive`` moves replayed ones
+#: under ``redriven/``); the parser may write nowhere else.
+DEAD_LETTER_PREFIX: Final = "dead-letter/"
 #: What the alert engine does with its state (docs/metrics-and-alerts.md): no scans, no streams.
 ALERT_STATE_ACTIONS: Final = (
     "dynamodb:BatchGetItem",
@@ -422,6 +425,7 @@ class LambdaLensPipeline(Construct):
             "OPENSEARCH_AUTH": search.parser_auth,
             "INDEX_PREFIX": config.opensearch.index_prefix,
             "DEAD_LETTER_BUCKET": self.dead_letter_bucket.bucket_name,
+            "DEAD_LETTER_PREFIX": DEAD_LETTER_PREFIX,
             "ALERT_TOPIC_ARN": self.alert_topic.topic_arn,
             "ALERT_STATE_TABLE": self.alert_state_table.table_name,
             "POWERTOOLS_METRICS_NAMESPACE": config.metrics_namespace,
@@ -449,7 +453,7 @@ class LambdaLensPipeline(Construct):
             iam.PolicyStatement(
                 sid="WriteDeadLetters",
                 actions=["s3:PutObject"],
-                resources=[self.dead_letter_bucket.arn_for_objects("*")],
+                resources=[self.dead_letter_bucket.arn_for_objects(f"{DEAD_LETTER_PREFIX}*")],
             )
         )
         parser.add_to_role_policy(
@@ -508,19 +512,23 @@ class LambdaLensPipeline(Construct):
         provider = factory.provider(self, "BootstrapProvider", function)
         parser_role = self.parser.role
         assert parser_role is not None
+        properties = {
+            "Endpoint": search.endpoint,
+            "Auth": search.bootstrap_auth,
+            "SecretArn": search.bootstrap_secret_arn or "",
+            "IndexPrefix": self.config.opensearch.index_prefix,
+            "RetentionDays": str(self.config.opensearch.retention_days),
+            "ParserRoleArn": parser_role.role_arn,
+        }
+        if search.domain is not None:
+            # A replica needs a second data node; on a single node it would keep the cluster yellow.
+            properties["Replicas"] = "0" if self.config.opensearch.instance_count == 1 else "1"
         resource = CustomResource(
             self,
             "SearchBootstrap",
             service_token=provider.service_token,
             resource_type="Custom::LambdaLensBootstrap",
-            properties={
-                "Endpoint": search.endpoint,
-                "Auth": search.bootstrap_auth,
-                "SecretArn": search.bootstrap_secret_arn or "",
-                "IndexPrefix": self.config.opensearch.index_prefix,
-                "RetentionDays": str(self.config.opensearch.retention_days),
-                "ParserRoleArn": parser_role.role_arn,
-            },
+            properties=properties,
         )
         if search.domain is not None:
             resource.node.add_dependency(search.domain)

@@ -55,10 +55,10 @@ WILDCARD_ALLOWANCES: Final[tuple[WildcardAllowance, ...]] = (
         "these action families; the statement's resource is one pipeline key, never '*'",
     ),
     WildcardAllowance(
-        r"Resource::<\w*DeadLetterBucket\w+\.Arn>/\*",
+        r"Resource::<\w*DeadLetterBucket\w+\.Arn>/dead-letter/\*",
         r"/Parser/Role/",
-        "s3:PutObject of dead letters: object keys are chosen at run time (date/shard/sequence); the "
-        "resource is the pipeline's own bucket",
+        "s3:PutObject of dead letters: object keys are chosen at run time (date/shard/sequence) under "
+        "the dead-letter/ prefix of the pipeline's own bucket",
     ),
     WildcardAllowance(
         r"Resource::" + _HERE.format(service="lambda") + r"function:[\w\-]*\*",

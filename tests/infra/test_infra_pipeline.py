@@ -120,6 +120,7 @@ def test_parser_is_arm64_python_with_its_contract_environment(synth: Synthesized
     assert env["OPENSEARCH_ENDPOINT"]["Fn::Join"][1][0] == "https://"
     assert env["INDEX_PREFIX"] == "lambda-logs"
     assert env["DEAD_LETTER_BUCKET"] == _ref(synth.logical_id("/DeadLetterBucket/Resource"))
+    assert env["DEAD_LETTER_PREFIX"] == "dead-letter/"
     assert env["ALERT_TOPIC_ARN"] == _ref(synth.logical_id("/AlertTopic/Resource"))
     assert env["ALERT_STATE_TABLE"] == _ref(synth.logical_id("/AlertStateTable/Resource"))
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "LambdaLens"
@@ -316,6 +317,7 @@ def test_bootstrap_custom_resource_runs_lambdalens_bootstrap(synth: Synthesized)
     assert props["RetentionDays"] == "30"
     assert props["ParserRoleArn"] == _arn(synth.logical_id("/Parser/Role/Resource"))
     assert props["Endpoint"]["Fn::Join"][1][0] == "https://"
+    assert props["Replicas"] == "1"  # two data nodes
     bootstrap = _function(synth, "Bootstrap")
     assert bootstrap["Handler"] == "lambdalens.handlers.bootstrap.handler"
     assert bootstrap["Architectures"] == ["arm64"]
@@ -354,6 +356,7 @@ def test_parser_role_is_scoped(synth: Synthesized) -> None:
     ]
     assert by_sid["OpenSearchHttp"]["Resource"][0] == _arn(domain)
     assert by_sid["WriteDeadLetters"]["Action"] == "s3:PutObject"
+    assert by_sid["WriteDeadLetters"]["Resource"]["Fn::Join"][1][-1] == "/dead-letter/*"
     assert by_sid["PublishAlerts"]["Resource"] == _ref(synth.logical_id("/AlertTopic/Resource"))
     assert by_sid["ReadMonitoredFunctionConfiguration"]["Action"] == "lambda:GetFunctionConfiguration"
     for statement in by_sid.values():
