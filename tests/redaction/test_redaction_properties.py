@@ -183,3 +183,34 @@ def test_identifiers_are_never_redacted(parts: list[tuple[str, str]]) -> None:
     text = "".join(i + sep for i, sep in parts)
     assert DEFAULT.redact_text(text) == (text, {})
     assert Redactor(RedactionConfig(emails=True, ip_addresses=True)).redact_text(text) == (text, {})
+
+
+JSON_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True),
+    st.text(ANY_CHAR, max_size=20),
+    FRAGMENTS,
+    st.sampled_from(["4111111111111111", "password=x", "Bearer abcdefgh123"]),
+)
+JSON_KEYS = st.one_of(
+    st.text(ANY_CHAR, max_size=10), st.sampled_from(["password", "token", "Cookie", "csrf_token", "a"])
+)
+JSON_VALUES = st.recursive(
+    JSON_LEAVES,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(JSON_KEYS, children, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@given(JSON_VALUES, st.text(ANY_CHAR, max_size=40))
+@settings(max_examples=300)
+def test_redact_document_never_raises_and_is_idempotent(attributes: object, body: str) -> None:
+    redactor = Redactor(RedactionConfig(allow_fields=frozenset({"csrf_token"})))
+    redactor.redact_document({"body": body, "attributes": attributes}, derived_from_body=True)
+    doc = {"body": body, "exception.message": body, "attributes": attributes}
+    redactor.redact_document(doc)
+    assert redactor.redact_document(doc) == {}
