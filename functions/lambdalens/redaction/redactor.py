@@ -76,7 +76,6 @@ class Redactor:
         self._allow_paths = any("." in name for name in cfg.allow_fields)
         self._card = c.RULE_CARD_NUMBER in self._on
         self._ips = c.RULE_IP_ADDRESS in self._on
-        # Rules without trigger tokens: a clean gate proves nothing about them.
         self._enabled = cfg.enabled
         self._text_fields = tuple(
             (name, tuple(name.split("."))) for name in cfg.text_fields if name.lower() not in cfg.allow_fields
@@ -87,6 +86,7 @@ class Redactor:
             if name.lower() not in cfg.allow_fields
         )
         self._user_rules = cfg.rules if cfg.enabled else ()
+        # Rules without trigger tokens (IP addresses, user rules): a clean gate proves nothing.
         self._ungated = self._ips or bool(self._user_rules)
 
         tokens: list[str] = []

@@ -50,7 +50,7 @@ def trigger_pattern(tokens: Iterable[str]) -> str:
     ``re`` has no multi-string search, and an alternation is slow when its alternatives start
     with common letters (every position is tried). Each token is therefore matched from its
     rarest character, the characters before it checked by a lookbehind: ``token`` becomes
-    ``k(?<=tok)en``. On typical log lines this is 1.5x faster than a plain trie and 2x faster
+    ``k(?<=tok)en``. On typical log lines this is 1.3x faster than a plain trie and 2x faster
     than one ``in`` test per token. Compile the result as ``str`` or (encoded) as ``bytes``.
 
     >>> trigger_pattern(["token", "pwd"])
