@@ -78,10 +78,12 @@ class LogSubscriptions(Construct):
         self.dead_letter_queue: sqs.Queue | None = None
         self.account_policy: logs.CfnAccountPolicy | None = None
         self.backfill: CustomResource | None = None
+        self.exclusions: list[str] = []
         if config.mode == "account-policy":
             self._account_policy(excluded_log_groups, after)
-        else:
+        elif config.log_group_names or config.log_group_prefixes:
             self._filters(factory, excluded_log_groups, after)
+        # else: nothing selected in this account (e.g. a pipeline fed only by source accounts).
 
     # --- filters mode ------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from infra_support import ROOT, cdk_json_context, make_app
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from lambdalens_infra import ConfigError, PipelineConfig, SubscriptionConfig
+from lambdalens_infra import ConfigError, LambdaLensPipeline, PipelineConfig, SubscriptionConfig
 from lambdalens_infra.bundling import LocalPythonBundler, Wheelhouse, pinned_requirements
 from lambdalens_infra.config import all_context_keys
 from lambdalens_infra.pipeline import function_name_patterns
@@ -129,6 +129,15 @@ def test_too_many_account_policy_exclusions_name_the_key() -> None:
         make_app({"subscriptionMode": "account-policy", "excludeLogGroups": names})
 
 
+def test_a_pipeline_fed_only_by_source_accounts_has_no_subscriber() -> None:
+    app = make_app({"logGroupPrefixes": "[]", "sourceAccountIds": "111111111111"})
+    stack = app.node.find_child("LambdaLens")
+    pipeline = stack.node.find_child("Pipeline")
+    assert isinstance(pipeline, LambdaLensPipeline)
+    assert pipeline.subscriptions.subscriber is None
+    assert pipeline.destination is not None
+
+
 def test_the_app_reports_a_bad_value_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code = cdk_app.main(["-c", "aws:cdk:bundling-stacks=[]", "-c", "kinesisMode=fast"])
     assert code == 2
@@ -227,7 +236,9 @@ def test_requirements_pin_the_whole_closure() -> None:
                 continue
             assert dependency in pins, f"{name} needs {dependency}, which is not pinned"
             assert requirement.specifier.contains(pins[dependency], prereleases=True), (name, spec)
-    assert checked >= 3
+    assert checked >= 3, (
+        "the development environment no longer has the pinned versions: re-pin requirements-lambda.txt"
+    )
 
 
 # --- the bundler --------------------------------------------------------------------------------

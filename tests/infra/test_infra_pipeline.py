@@ -6,11 +6,12 @@ One synthesis for the whole module (bundling skipped).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
-from infra_support import Synthesized, synthesize
+from infra_support import ROOT, Synthesized, synthesize
 
 from lambdalens_infra.security import WILDCARD_ALLOWANCES, unallowed_wildcards
 
@@ -554,6 +555,17 @@ def test_pipeline_health_alarms(synth: Synthesized) -> None:
     assert alarms["lambdalens-opensearch-free-storage"]["ComparisonOperator"] == "LessThanOrEqualToThreshold"
     dimensions = {d["Name"]: d["Value"] for d in alarms["lambdalens-opensearch-red"]["Dimensions"]}
     assert dimensions == {"DomainName": "lambdalens", "ClientId": {"Ref": "AWS::AccountId"}}
+
+
+def test_every_alarm_has_a_runbook_section(synth: Synthesized) -> None:
+    docs = "\n".join(
+        path.read_text() for path in (ROOT / "docs" / "deploy.md", ROOT / "README.md") if path.exists()
+    )
+    sections = set(re.findall(r"^#### ([a-z\-]+)$", docs, flags=re.MULTILINE))
+    for name, alarm in _alarms(synth).items():
+        match = re.search(r"Runbook: \S+ \(([a-z\-]+)\)\.$", alarm["AlarmDescription"])
+        assert match, name
+        assert match.group(1) in sections, f"{name}: no runbook section '#### {match.group(1)}'"
 
 
 def test_the_pipeline_has_a_dashboard(synth: Synthesized) -> None:
