@@ -64,8 +64,8 @@ def function_name_patterns(config: PipelineConfig) -> list[str]:
     """Function names (``*`` patterns) whose configuration the parser may read.
 
     Named ``/aws/lambda/<name>`` groups give ``<name>``; a prefix under ``/aws/lambda/`` gives
-    ``<rest>*``; a prefix above it (``/aws/``, ``/``), the account policy or source accounts
-    give ``*``. Groups of other services need none.
+    ``<rest>*``; a prefix above it (``/aws/``, ``/``) or the account policy give ``*``. Groups of
+    other services need none, nor do other accounts' functions (not readable from here).
     """
     subs = config.subscriptions
     if subs.mode == "account-policy":
