@@ -323,6 +323,22 @@ def test_optional_email_and_ip_rules() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a 2001:0db8:85a3:0000:0000:8a2e:0370:7334 b", "a [REDACTED:ip_address] b"),
+        ("peer [2001:db8::1]:443", "peer [[REDACTED:ip_address]]:443"),
+        ("mapped ::ffff:10.0.0.1", "mapped ::ffff:[REDACTED:ip_address]"),
+        (
+            "x-forwarded-for: 203.0.113.7, 198.51.100.23",
+            "x-forwarded-for: [REDACTED:ip_address], [REDACTED:ip_address]",
+        ),
+    ],
+)
+def test_ip_address_forms(text: str, expected: str) -> None:
+    assert EVERYTHING.redact_text(text)[0] == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "version 1.2.3 and 300.1.1.1 and 10.0.0.256",

@@ -158,10 +158,10 @@ class Redactor:
 
     def _run_ungated(self, text: str, counts: Counts) -> str:
         """The rules without trigger tokens: IP addresses, then the user rules."""
-        if self._ips:
+        if self._ips and r.maybe_ipv4(text):
             text = _sub(r.IPV4_CANDIDATE, text, _checked_repl(c.RULE_IP_ADDRESS, r.is_ipv4, counts))
-            if r.maybe_ipv6(text):
-                text = _sub(r.IPV6_CANDIDATE, text, _checked_repl(c.RULE_IP_ADDRESS, r.is_ipv6, counts))
+        if self._ips and r.maybe_ipv6(text):
+            text = _sub(r.IPV6_CANDIDATE, text, _checked_repl(c.RULE_IP_ADDRESS, r.is_ipv6, counts))
         for rule in self._user_rules:
             text = rule.compiled.sub(_user_repl(rule, counts), text)
         return text
@@ -206,9 +206,10 @@ class Redactor:
             return text
         parts: list[str] = []
         last = 0
+        before_separator = r.KEY_BEFORE_SEPARATOR.match
         for token in r.KEY_TOKENS.finditer(low):
             pos = r.token_start(low, token.end())
-            if pos < last:
+            if pos < last or before_separator(low, pos) is None:
                 continue
             for pattern in (r.HEADER, r.QUOTED, r.BARE):
                 m = pattern.low.match(low, pos)

@@ -222,9 +222,14 @@ KEY_TRIGGERS: Final = (
 KEY_TOKENS: Final = re.compile(trigger_pattern(KEY_TRIGGERS))
 
 
+_TOKENS_BY_LAST_CHAR: Final = {
+    last: tuple(t for t in KEY_TRIGGERS if t[-1] == last) for last in {t[-1] for t in KEY_TRIGGERS}
+}
+
+
 def token_start(low: str, end: int) -> int:
     """Where the :data:`KEY_TRIGGERS` token that a :data:`KEY_TOKENS` match ending at ``end`` starts."""
-    for token in KEY_TRIGGERS:
+    for token in _TOKENS_BY_LAST_CHAR.get(low[end - 1], ()):
         if low.startswith(token, end - len(token)):
             return end - len(token)
     return end  # unreachable: every match ends with a token
@@ -242,6 +247,10 @@ _VALUE_QUOTED: Final = r"""
         (?P<q1>")(?P<v1>(?:[^"\\\n]|\\.)*)(?P<c1>"?)
       | (?P<q2>')(?P<v2>(?:[^'\\\n]|\\.)*)(?P<c2>'?)
 """
+
+#: A sensitive key's last word followed by what HEADER, QUOTED or BARE need next (a quote or a
+#: separator): the cheap test before trying them where a token starts.
+KEY_BEFORE_SEPARATOR: Final = re.compile(rf"{_KEY_WORD}(?=\\*[\"']|[ \t]*(?:=>|[:=]))", re.ASCII)
 
 #: ``Authorization: Basic …`` / ``Cookie: a=1; b=2`` headers (and ``Proxy-Authorization``,
 #: ``Set-Cookie``, see :data:`HEADER_NAMES`): the value runs to the end of the line (or a quote or
@@ -428,9 +437,19 @@ def is_ipv4(candidate: str) -> bool:
     return True
 
 
+#: Seven colons around six groups of hex digits: an uncompressed IPv6 address (fast to scan for,
+#: since it starts with a literal).
+_IPV6_FULL: Final = re.compile(r":(?:[0-9A-Fa-f]{1,4}:){6}")
+
+
+def maybe_ipv4(text: str) -> bool:
+    """Cheap pre-check for IPv4: three dots."""
+    return text.count(".") >= 3
+
+
 def maybe_ipv6(text: str) -> bool:
-    """Cheap pre-check for IPv6: a ``::`` or the 7 colons of a full address."""
-    return "::" in text or text.count(":") >= 7
+    """Cheap pre-check for IPv6: a ``::`` or the colons of an uncompressed address."""
+    return "::" in text or _IPV6_FULL.search(text) is not None
 
 
 def is_ipv6(candidate: str) -> bool:
