@@ -77,38 +77,71 @@ def _number(text: str) -> float | None:
         return None
 
 
+def read_start(doc: Document, message: str) -> str | None:
+    """``START RequestId: <36-char id> Version: <version>``: fill ``doc``, return the request id.
+
+    The caller has matched the ``START RequestId:`` prefix. None (``doc`` untouched) for
+    another layout. With END, the most common line of all: read by position.
+    """
+    if message[53:63] != " Version: ":
+        return None
+    request_id = message[17:53]
+    doc["faas.invocation_id"] = request_id
+    version = message[63:].rstrip()
+    if version:
+        doc["faas.version"] = version
+    return request_id
+
+
+def read_end(doc: Document, message: str) -> str | None:
+    """``END RequestId: <id>``: fill ``doc``, return the request id.
+
+    The caller has matched the ``END RequestId:`` prefix. None (``doc`` untouched) for
+    another layout.
+    """
+    if len(message) > 53 or message[15:16] == " ":
+        return None
+    request_id = message[15:].rstrip()
+    doc["faas.invocation_id"] = request_id
+    return request_id
+
+
+def read_report(doc: Document, message: str) -> str | None:
+    """A REPORT line as Lambda prints it: fill ``doc``, return the request id.
+
+    None (``doc`` untouched) when the line does not have the usual layout (the generic
+    "Key: value" reader of :func:`apply_platform_text` takes those).
+    """
+    m = _REPORT.match(message)
+    if m is None:
+        return None
+    request_id: str = m[1]
+    doc["faas.invocation_id"] = request_id
+    doc["lambda.duration_ms"] = float(m[2])
+    doc["lambda.billed_duration_ms"] = int(m[3])
+    doc["lambda.memory_size_mb"] = int(m[4])
+    doc["lambda.max_memory_used_mb"] = int(m[5])
+    if m[6] is not None:
+        doc["lambda.init_duration_ms"] = float(m[6])
+    if m[7] is not None:
+        doc["lambda.status"] = m[7].lower()
+        if m[8] is not None:
+            doc["exception.type"] = m[8]
+    if m[9] is not None:
+        doc["traceId"] = m[9]
+        doc["spanId"] = m[10]
+        doc["attributes"] = {"sampled": m[11]}
+    return request_id
+
+
 def apply_platform_text(doc: Document, message: str, event_type: str) -> str:
     """Fill the fields of a text platform line (its prefix already matched ``event_type``)."""
-    # Fast paths for the two most common lines of all:
-    #   "START RequestId: <36> Version: $LATEST\n" and "END RequestId: <36>\n"
-    if event_type == et.END and len(message) <= 53 and message[15:16] != " ":
-        doc["faas.invocation_id"] = message[15:].rstrip()
+    if event_type == et.END and read_end(doc, message) is not None:
         return event_type
-    if event_type == et.START and message[53:63] == " Version: ":
-        doc["faas.invocation_id"] = message[17:53]
-        version = message[63:].rstrip()
-        if version:
-            doc["faas.version"] = version
+    if event_type == et.START and read_start(doc, message) is not None:
         return event_type
-    if event_type == et.REPORT:
-        m = _REPORT.match(message)
-        if m is not None:
-            doc["faas.invocation_id"] = m[1]
-            doc["lambda.duration_ms"] = float(m[2])
-            doc["lambda.billed_duration_ms"] = int(m[3])
-            doc["lambda.memory_size_mb"] = int(m[4])
-            doc["lambda.max_memory_used_mb"] = int(m[5])
-            if m[6] is not None:
-                doc["lambda.init_duration_ms"] = float(m[6])
-            if m[7] is not None:
-                doc["lambda.status"] = m[7].lower()
-                if m[8] is not None:
-                    doc["exception.type"] = m[8]
-            if m[9] is not None:
-                doc["traceId"] = m[9]
-                doc["spanId"] = m[10]
-                doc["attributes"] = {"sampled": m[11]}
-            return event_type
+    if event_type == et.REPORT and read_report(doc, message) is not None:
+        return event_type
     attrs: dict[str, Any] | None = None
     if (
         "\t" in message
