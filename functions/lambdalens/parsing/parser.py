@@ -19,6 +19,7 @@ Pure: no I/O, no global state.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -705,49 +706,20 @@ class BatchParser:
     def finish(self) -> None:
         """Complete every invocation from what the whole batch showed; fingerprint errors."""
         for invocation_docs in self._invocations.values():
-            trace_id = span_id = correlation = None
-            coldstart: bool | None = None
-            report: Document | None = None
-            failure: str | None = None
-            for doc in invocation_docs:
-                event_type = doc["lambda.event_type"]
-                seen = _FAILURE_OF.get(event_type)
-                if (
-                    seen is None
-                    and event_type == PLATFORM
-                    and str(doc.get("exception.type", "")).startswith("Runtime.")
-                ):
-                    seen = "error"
-                if _FAILURE_RANK[seen] > _FAILURE_RANK[failure]:
-                    failure = seen
-                if event_type == REPORT:
-                    report = doc
-                    if "lambda.init_duration_ms" in doc or "lambda.restore_duration_ms" in doc:
-                        coldstart = True
-                    elif coldstart is None:
-                        coldstart = False
-                    span_id = span_id or doc.get("spanId")
-                if event_type == START and doc.get("spanId"):
-                    span_id = doc["spanId"]
-                trace_id = trace_id or doc.get("traceId")
-                correlation = correlation or doc.get("correlation_id")
-                if doc.get("faas.coldstart") is True:
-                    coldstart = True
-            for doc in invocation_docs:
-                if trace_id and "traceId" not in doc:
-                    doc["traceId"] = trace_id
-                    if span_id and "spanId" not in doc:
-                        doc["spanId"] = span_id
-                if correlation and "correlation_id" not in doc:
-                    doc["correlation_id"] = correlation
-                if coldstart is not None:
-                    doc["faas.coldstart"] = coldstart
-            if report is not None:
-                report["lambda.outcome"] = _outcome(report, failure)
+            _complete_invocation(invocation_docs)
+        # The same bug repeats across invocations with the very same text: fingerprint it once.
+        known: dict[tuple[object, object, object], str] = {}
         for doc in self._errors:
-            doc["exception.fingerprint"] = fingerprint(
-                doc.get("exception.type"), doc.get("exception.message"), doc.get("exception.stacktrace")
-            )
+            parts = (doc.get("exception.type"), doc.get("exception.message"), doc.get("exception.stacktrace"))
+            try:
+                signature = known.get(parts)
+            except TypeError:  # not text: nothing to share
+                signature = None
+            if signature is None:
+                signature = fingerprint(*parts)
+                with contextlib.suppress(TypeError):
+                    known[parts] = signature
+            doc["exception.fingerprint"] = signature
         self._invocations.clear()
         self._errors.clear()
 
@@ -761,6 +733,55 @@ _FAST_PATHS: dict[str, Callable[[BatchParser, Document, str, _Stream, tuple[str,
     "R": BatchParser._report_line,
     "{": BatchParser._json_line,
 }
+
+
+def _complete_invocation(docs: list[Document]) -> None:
+    """Spread what one invocation's documents showed (trace, correlation id, cold start) to all of
+    them, and give its REPORT ``lambda.outcome``."""
+    trace_id = span_id = correlation = None
+    coldstart: bool | None = None
+    report: Document | None = None
+    failure: str | None = None
+    for doc in docs:
+        event_type = doc["lambda.event_type"]
+        if event_type != APP_LOG:  # most documents: nothing below concerns them
+            seen = _FAILURE_OF.get(event_type)
+            if (
+                seen is None
+                and event_type == PLATFORM
+                and str(doc.get("exception.type", "")).startswith("Runtime.")
+            ):
+                seen = "error"
+            if _FAILURE_RANK[seen] > _FAILURE_RANK[failure]:
+                failure = seen
+            if event_type == REPORT:
+                report = doc
+                if "lambda.init_duration_ms" in doc or "lambda.restore_duration_ms" in doc:
+                    coldstart = True
+                elif coldstart is None:
+                    coldstart = False
+                span_id = span_id or doc.get("spanId")
+            elif event_type == START and doc.get("spanId"):
+                span_id = doc["spanId"]
+        trace_id = trace_id or doc.get("traceId")
+        correlation = correlation or doc.get("correlation_id")
+        if doc.get("faas.coldstart") is True:
+            coldstart = True
+    if trace_id or correlation:
+        for doc in docs:
+            if trace_id and "traceId" not in doc:
+                doc["traceId"] = trace_id
+                if span_id and "spanId" not in doc:
+                    doc["spanId"] = span_id
+            if correlation and "correlation_id" not in doc:
+                doc["correlation_id"] = correlation
+            if coldstart is not None:
+                doc["faas.coldstart"] = coldstart
+    elif coldstart is not None:
+        for doc in docs:
+            doc["faas.coldstart"] = coldstart
+    if report is not None:
+        report["lambda.outcome"] = _outcome(report, failure)
 
 
 def _outcome(report: Document, failure: str | None) -> str:
