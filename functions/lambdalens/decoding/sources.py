@@ -14,7 +14,7 @@ from __future__ import annotations
 import binascii
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from lambdalens.decoding.errors import DecodeError, RecordId
 from lambdalens.decoding.payload import SubscriptionPayload, decode_payload, payload_from_json
@@ -28,14 +28,18 @@ class DecodedRecord:
     payloads: list[SubscriptionPayload]
 
 
+def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    # JSON gives plain dicts: check that before the (much slower) abstract Mapping check
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def kinesis_record_id(record: Mapping[str, Any]) -> RecordId:
     """The identity of a Kinesis event record (tolerant of missing keys)."""
     kinesis = record.get("kinesis") or {}
-    seq = str(kinesis.get("sequenceNumber", "")) if isinstance(kinesis, Mapping) else ""
+    seq = str(kinesis.get("sequenceNumber", "")) if _is_mapping(kinesis) else ""
     event_id = str(record.get("eventID", ""))
-    shard = event_id.split(":", 1)[0] if ":" in event_id else event_id
     return RecordId(
-        shard_id=shard or "unknown-shard",
+        shard_id=event_id.partition(":")[0] or "unknown-shard",
         sequence_number=seq,
         stream_arn=str(record.get("eventSourceARN", "")),
     )
@@ -44,7 +48,10 @@ def kinesis_record_id(record: Mapping[str, Any]) -> RecordId:
 def b64decode(data: object, record_id: RecordId) -> bytes:
     """Strict base64 -> bytes, or :class:`DecodeError` ``not_base64`` carrying the input."""
     if isinstance(data, str):
-        raw = data.encode("utf-8", "surrogateescape")
+        try:  # ASCII text decodes as it is: no copy of a record's whole payload to bytes first
+            return binascii.a2b_base64(data, strict_mode=True)
+        except (binascii.Error, ValueError):
+            raw = data.encode("utf-8", "surrogateescape")
     elif isinstance(data, bytes | bytearray):
         raw = bytes(data)
     else:
@@ -61,7 +68,7 @@ def decode_kinesis_record(record: Mapping[str, Any]) -> DecodedRecord:
     """One Kinesis event record -> its subscription payloads. Raises :class:`DecodeError`."""
     record_id = kinesis_record_id(record)
     kinesis = record.get("kinesis")
-    if not isinstance(kinesis, Mapping) or "data" not in kinesis:
+    if not _is_mapping(kinesis) or "data" not in kinesis:
         raise DecodeError("not_subscription_payload", "record has no kinesis.data", record_id, b"")
     data = b64decode(kinesis["data"], record_id)
     region = record.get("awsRegion")
