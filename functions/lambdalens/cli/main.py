@@ -19,6 +19,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lambdalens.cli.parse_cmd",
     "lambdalens.cli.alerts_cmd",
     "lambdalens.cli.fingerprints_cmd",
+    "lambdalens.cli.trace_cmd",
+    "lambdalens.cli.logs_cmd",
+    "lambdalens.cli.demo_cmd",
     "lambdalens.cli.bench_cmd",
 )
 
