@@ -76,27 +76,41 @@ def build_chunks(
     """
     max_bytes = min(max_bytes, HARD_MAX_BYTES)
     dumps = orjson.dumps
-    heads: dict[str, bytes] = {}  # "YYYY-MM-DD" -> action line head of that day's index
+    options = _DUMPS_OPTIONS
+    day: str | None = None  # "YYYY-MM-DD" of the previous document; ``head`` is its action head
+    head = b""
     body = bytearray()
     chunk_docs: list[Document] = []
+    room = max_items  # items the current chunk can still take
     for doc in docs:
         timestamp = doc["@timestamp"]
-        head = heads.get(timestamp[:10])
-        if head is None:
-            head = heads[timestamp[:10]] = _action_head(index_for(prefix, timestamp))
+        if timestamp[:10] != day:  # a batch spans a day or two: rarely a new head
+            day = timestamp[:10]
+            head = _action_head(index_for(prefix, timestamp))
         doc_id = doc["log.record.uid"]
-        doc_id = dumps(doc_id if type(doc_id) is str else str(doc_id))
-        source = dumps(doc, option=_DUMPS_OPTIONS)
-        size = len(head) + len(doc_id) + len(_ACTION_END) + len(source)
-        if chunk_docs and (len(body) + size > max_bytes or len(chunk_docs) >= max_items):
+        if type(doc_id) is not str:
+            doc_id = str(doc_id)
+        if room <= 0 and chunk_docs:
             yield BulkChunk(body, chunk_docs)
             body = bytearray()
             chunk_docs = []
+            room = max_items
+        start = len(body)
         body += head
-        body += doc_id
+        body += dumps(doc_id)
         body += _ACTION_END
-        body += source
+        body += dumps(doc, option=options)
+        if len(body) > max_bytes and chunk_docs:
+            # The item does not fit: it starts the next chunk (checked after appending, as
+            # items nearly always fit, rather than sizing every item first).
+            item = body[start:]
+            del body[start:]
+            yield BulkChunk(body, chunk_docs)
+            body = item
+            chunk_docs = []
+            room = max_items
         chunk_docs.append(doc)
+        room -= 1
     if chunk_docs:
         yield BulkChunk(body, chunk_docs)
 
