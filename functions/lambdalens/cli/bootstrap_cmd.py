@@ -1,0 +1,232 @@
+"""``lambdalens bootstrap``: create or update what the log indices need in OpenSearch.
+
+Index templates for ``<prefix>-*``, the ISM retention policy and, where fine-grained access
+control is on, the ``lambdalens_writer`` / ``lambdalens_reader`` roles and their mappings.
+Idempotent: run it again after an upgrade or a change of option; what already matches is
+reported ``unchanged``. APIs the cluster does not have are reported ``skipped`` with the
+reason.
+
+Options default to the parser's environment variables (OPENSEARCH_ENDPOINT, OPENSEARCH_AUTH,
+OPENSEARCH_SECRET_ARN, INDEX_PREFIX). --auth defaults to sigv4 for an https endpoint and to
+none for http. Exit status: 0 done, 1 OpenSearch failed or refused, 2 invalid options.
+
+examples:
+  lambdalens bootstrap --endpoint https://search-logs-abc.eu-west-1.es.amazonaws.com \\
+      --retention-days 14 --role-arn arn:aws:iam::123456789012:role/lambdalens-parser
+  lambdalens bootstrap --endpoint http://127.0.0.1:9200 --auth none --replicas 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from lambdalens.config import (
+    AUTH_MODES,
+    ENV_AUTH,
+    ENV_ENDPOINT,
+    ENV_INDEX_PREFIX,
+    ENV_SECRET_ARN,
+    Auth,
+    OpenSearchConfig,
+)
+from lambdalens.indexing.bootstrap import BootstrapError, BootstrapReport, run_bootstrap
+from lambdalens.indexing.bulk_body import DEFAULT_INDEX_PREFIX
+from lambdalens.indexing.templates import (
+    DEFAULT_REFRESH_INTERVAL,
+    DEFAULT_RETENTION_DAYS,
+    WARM_MODES,
+    BootstrapOptions,
+    WarmMode,
+)
+
+PROG = "lambdalens bootstrap"
+
+
+def default_auth(endpoint: str, env: Mapping[str, str]) -> Auth:
+    """OPENSEARCH_AUTH if set, else ``aoss`` for a Serverless endpoint, ``sigv4`` for any
+    other https endpoint and ``none`` for http (a local OpenSearch)."""
+    configured = env.get(ENV_AUTH, "").strip().lower()
+    if configured in AUTH_MODES:
+        return configured  # type: ignore[return-value]
+    parts = urlsplit(endpoint)
+    if (parts.hostname or "").endswith(".aoss.amazonaws.com"):
+        return "aoss"
+    return "sigv4" if parts.scheme == "https" else "none"
+
+
+def default_warm_mode(endpoint: str) -> WarmMode:
+    """``ultrawarm`` on Amazon OpenSearch Service (node attributes cannot be set there),
+    ``allocation`` to ``temp: warm`` nodes elsewhere."""
+    host = urlsplit(endpoint).hostname or ""
+    return "ultrawarm" if host.endswith(".es.amazonaws.com") else "allocation"
+
+
+def _fgac(value: str) -> bool | None:
+    return {"auto": None, "on": True, "off": False}[value]
+
+
+def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
+    env = os.environ if env is None else env
+    endpoint = (args.endpoint or env.get(ENV_ENDPOINT, "")).strip().rstrip("/")
+    if not endpoint:
+        print(f"{PROG}: --endpoint (or {ENV_ENDPOINT}) is required", file=sys.stderr)
+        return 2
+    auth = args.auth or default_auth(endpoint, env)
+    serverless = auth == "aoss"
+    try:
+        config = OpenSearchConfig(
+            endpoint=endpoint,
+            auth=auth,
+            secret_arn=args.secret_arn or env.get(ENV_SECRET_ARN) or None,
+            region=args.region,
+            timeout_seconds=args.timeout,
+        )
+        options = BootstrapOptions(
+            index_prefix=args.index_prefix or env.get(ENV_INDEX_PREFIX, "").strip() or DEFAULT_INDEX_PREFIX,
+            retention_days=args.retention_days,
+            warm_after_days=args.warm_after_days,
+            warm_mode=args.warm_mode or default_warm_mode(endpoint),
+            shards=None if serverless else args.shards,
+            replicas=None if serverless else args.replicas,
+            refresh_interval=None if serverless else args.refresh_interval,
+            parser_role_arn=args.role_arn,
+            reader_backend_roles=tuple(args.reader_role or ()),
+        )
+    except ValueError as exc:  # SettingsError is a ValueError too
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        from lambdalens.indexing.client import make_client
+
+        client = make_client(config)
+    except Exception as exc:  # no AWS credentials or region; the basic-auth secret cannot be read
+        print(f"{PROG}: cannot create the OpenSearch client: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    try:
+        report = run_bootstrap(
+            client, options, fgac=_fgac(args.fgac), serverless=serverless, dry_run=args.dry_run
+        )
+    except BootstrapError as exc:
+        _print_report(exc.report, endpoint, args.json, error=str(exc))
+        print(f"{PROG}: {endpoint}: {exc}", file=sys.stderr)
+        return 1
+    _print_report(report, endpoint, args.json)
+    return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:300]
+    return text if isinstance(exc, ValueError) else f"{exc.__class__.__name__}: {text}"
+
+
+def _print_report(report: BootstrapReport, endpoint: str, as_json: bool, error: str | None = None) -> None:
+    if as_json:
+        data: dict[str, Any] = {"endpoint": endpoint, **report.as_dict()}
+        if error is not None:
+            data["error"] = error
+        sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.flush()
+        return
+    if error is not None and not report.steps:
+        return
+    print(f"{endpoint} ({report.server}){' - dry run' if report.dry_run else ''}")
+    print(report.render() if error is None else "\n".join(report.render().splitlines()[:-1]))
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "bootstrap",
+        help="create or update the index templates, ISM policy and security roles in OpenSearch",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    conn = p.add_argument_group("connection")
+    conn.add_argument("--endpoint", metavar="URL", help=f"OpenSearch URL (default: ${ENV_ENDPOINT})")
+    conn.add_argument("--auth", choices=AUTH_MODES, help="how to sign requests (default: see above)")
+    conn.add_argument(
+        "--secret-arn",
+        metavar="ARN",
+        help=f"Secrets Manager secret {{username, password}} for --auth basic (default: ${ENV_SECRET_ARN})",
+    )
+    conn.add_argument("--region", metavar="R", help="AWS region for SigV4 (default: the AWS configuration)")
+    conn.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds per request (30)")
+
+    idx = p.add_argument_group("indices")
+    idx.add_argument(
+        "--index-prefix",
+        metavar="P",
+        help=f"daily indices are P-YYYY.MM.DD (default: ${ENV_INDEX_PREFIX} or {DEFAULT_INDEX_PREFIX})",
+    )
+    idx.add_argument(
+        "--shards", type=_positive, default=1, metavar="N", help="primary shards per daily index (1)"
+    )
+    idx.add_argument("--replicas", type=_non_negative, default=1, metavar="N", help="replicas per shard (1)")
+    idx.add_argument(
+        "--refresh-interval",
+        default=DEFAULT_REFRESH_INTERVAL,
+        metavar="T",
+        help=f"how soon new logs become searchable ({DEFAULT_REFRESH_INTERVAL})",
+    )
+
+    ism = p.add_argument_group("retention (ISM)")
+    ism.add_argument(
+        "--retention-days",
+        type=_positive,
+        default=DEFAULT_RETENTION_DAYS,
+        metavar="N",
+        help=f"delete a daily index N days after its creation ({DEFAULT_RETENTION_DAYS})",
+    )
+    ism.add_argument(
+        "--warm-after-days", type=_positive, metavar="N", help="move a daily index to warm after N days (off)"
+    )
+    ism.add_argument(
+        "--warm-mode",
+        choices=WARM_MODES,
+        help="ultrawarm (Amazon OpenSearch Service) or allocation to temp=warm nodes "
+        "(default: ultrawarm for *.es.amazonaws.com, else allocation)",
+    )
+
+    sec = p.add_argument_group("fine-grained access control")
+    sec.add_argument(
+        "--role-arn", metavar="ARN", help="the parser Lambda's IAM role, mapped to lambdalens_writer"
+    )
+    sec.add_argument(
+        "--reader-role",
+        action="append",
+        metavar="BACKEND_ROLE",
+        help="a backend role (e.g. an IAM role ARN) to map to lambdalens_reader; repeatable",
+    )
+    sec.add_argument(
+        "--fgac",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="auto: detect; on: fail if the security plugin is absent; off: skip roles (auto)",
+    )
+
+    out = p.add_argument_group("output")
+    out.add_argument(
+        "--dry-run", action="store_true", help="read everything, write nothing, say what would change"
+    )
+    out.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run)
