@@ -491,39 +491,64 @@ class BatchParser:
             if first == "R" and message.startswith("RequestId: "):
                 return self._runtime_exit(doc, message)
         if first == "[":
-            if message.startswith("[ERROR] "):
-                return self._python_unhandled(doc, message, stream)
-            parts = split_python_prefix(message)
-            if parts is not None:
-                level, request_id, rest = parts
-                return self._prefixed(doc, level, request_id, rest, stream)
+            line_type = self._bracket_line(doc, message, stream)
+            if line_type is not None:
+                return line_type
         elif first.isdigit():
-            if "Task timed out after " in message:
-                return self._timeout(doc, message)
-            parts = split_tab_prefix(message)
-            if parts is not None:
-                level, request_id, rest = parts
-                return self._prefixed(doc, level, request_id, rest, stream)
-            m = JAVA_LOG4J.match(message)
-            if m is not None:
-                return self._prefixed(doc, m["level"], m["rid"], m["rest"], stream, normalise=True)
-            m = GO_LOG.match(message)
-            if m is not None:  # Go's log package: "2024/05/01 12:00:00 message"
-                rest = m["rest"]
-                level = "INFO"
-                m2 = LEADING_LEVEL.match(rest)
-                if m2 is not None:
-                    level = normalize_severity(m2.group(1)) or level
-                kind = self._prefixed(doc, level, "", rest, stream)
-                if kind == APP_LOG and "exception.type" in doc and "faas.invocation_id" not in doc:
-                    # aws-lambda-go logs the error object a handler returned: {"errorMessage", "errorType"}
-                    return self._error_kind(doc, stream, UNHANDLED_ERROR)
-                return kind
+            line_type = self._digit_line(doc, message, stream)
+            if line_type is not None:
+                return line_type
         elif first in "DIWEFA" and message[1:4] == ", [":
             m = RUBY_LOGGER.match(message)
             if m is not None:
                 return self._prefixed(doc, m["level"], m["rid"] or "", m["rest"], stream, normalise=True)
         return self._bare(doc, message, stream)
+
+    def _bracket_line(self, doc: Document, message: str, stream: _Stream) -> str | None:
+        """Python runtime lines: ``[LEVEL]\\t<ts>\\t<request id>\\t...`` and ``[ERROR] <type>: ...``."""
+        if message.startswith("[ERROR] "):
+            return self._python_unhandled(doc, message, stream)
+        parts = split_python_prefix(message)
+        if parts is None:
+            return None
+        level, request_id, rest = parts
+        return self._prefixed(doc, level, request_id, rest, stream)
+
+    def _digit_line(self, doc: Document, message: str, stream: _Stream) -> str | None:
+        """Lines that start with a timestamp: Node.js / .NET, log4j, Go, ``Task timed out``."""
+        if "Task timed out after " in message:
+            return self._timeout(doc, message)
+        parts = split_tab_prefix(message)
+        if parts is not None:
+            level, request_id, rest = parts
+            return self._prefixed(doc, level, request_id, rest, stream)
+        m = JAVA_LOG4J.match(message)
+        if m is not None:
+            return self._prefixed(doc, m["level"], m["rid"], m["rest"], stream, normalise=True)
+        m = GO_LOG.match(message)
+        if m is not None:  # Go's log package: "2024/05/01 12:00:00 message"
+            rest = m["rest"]
+            level = "INFO"
+            m2 = LEADING_LEVEL.match(rest)
+            if m2 is not None:
+                level = normalize_severity(m2.group(1)) or level
+            kind = self._prefixed(doc, level, "", rest, stream)
+            if kind == APP_LOG and "exception.type" in doc and "faas.invocation_id" not in doc:
+                # aws-lambda-go logs the error object a handler returned: {"errorMessage", "errorType"}
+                return self._error_kind(doc, stream, UNHANDLED_ERROR)
+            return kind
+        return None
+
+    # Fast paths of runtime text lines: the same readers as _classify, minus its dispatch.
+    def _bracket_fast(self, doc: Document, message: str, stream: _Stream, key: tuple[str, str]) -> bool:
+        event_type = self._bracket_line(doc, message, stream) or self._bare(doc, message, stream)
+        self._complete(doc, event_type, stream, key)
+        return True
+
+    def _digit_fast(self, doc: Document, message: str, stream: _Stream, key: tuple[str, str]) -> bool:
+        event_type = self._digit_line(doc, message, stream) or self._bare(doc, message, stream)
+        self._complete(doc, event_type, stream, key)
+        return True
 
     def _prefixed(
         self,
@@ -538,7 +563,7 @@ class BatchParser:
         severity = normalize_severity(level) if normalise else level
         if severity:
             doc["severity.text"] = severity
-        if looks_like_request_id(request_id):
+        if len(request_id) == 36 and looks_like_request_id(request_id):
             doc["faas.invocation_id"] = request_id
         if rest.startswith(_NODE_ERROR_MARKERS):
             brace = rest.find("{")
@@ -725,13 +750,15 @@ class BatchParser:
 
 
 #: Fast paths of ``BatchParser.parse``, by the line's first character: START, END and REPORT
-#: (a third of all events) and JSON lines. Each returns False, ``doc`` untouched, for a line it
-#: does not take, which then goes through ``BatchParser._read_event``.
+#: (a third of all events), JSON lines and runtime text lines. Each returns False, ``doc``
+#: untouched, for a line it does not take, which then goes through ``BatchParser._read_event``.
 _FAST_PATHS: dict[str, Callable[[BatchParser, Document, str, _Stream, tuple[str, str]], bool]] = {
     "S": BatchParser._start_line,
     "E": BatchParser._end_line,
     "R": BatchParser._report_line,
     "{": BatchParser._json_line,
+    "[": BatchParser._bracket_fast,
+    **dict.fromkeys("0123456789", BatchParser._digit_fast),
 }
 
 
