@@ -17,6 +17,8 @@ from lambdalens import __version__
 #: Sub-command modules, in the order ``lambdalens --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "lambdalens.cli.parse_cmd",
+    "lambdalens.cli.bootstrap_cmd",
+    "lambdalens.cli.redrive_cmd",
     "lambdalens.cli.alerts_cmd",
     "lambdalens.cli.fingerprints_cmd",
     "lambdalens.cli.trace_cmd",
