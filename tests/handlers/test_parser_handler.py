@@ -196,3 +196,26 @@ def test_lambda_entry_point_with_the_environment(
         monkeypatch.setenv(key, value)
     monkeypatch.setattr(parser_handler, "_runtime", None)
     assert parser_handler.handler(sample_event(), FakeContext()) == {"batchItemFailures": []}
+
+
+def test_redactions_are_counted_per_rule_and_never_indexed(
+    stack: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    payload = load_event("logs/python-text-cold-start.json")
+    secret = "postgres://app:hunter2-Secret@db.internal:5432/shop"
+    payload["logEvents"][2]["message"] = (
+        f"[INFO]\t2024-05-01T10:00:00.100Z\t{payload['logEvents'][1]['message'].split()[2]}\tconnecting to {secret} password=hunter2\n"
+    )
+    rt = parser_handler.build_runtime(stack["env"])
+    assert parser_handler.handle({"Records": [kinesis_record(payload, 0)]}, FakeContext(), rt) == {
+        "batchItemFailures": []
+    }
+    client = OpenSearch(stack["url"])
+    client.indices.refresh(index=f"{stack['prefix']}-*")
+    hits = client.search(
+        index=f"{stack['prefix']}-*", body={"query": {"ids": {"values": [payload["logEvents"][2]["id"]]}}}
+    )["hits"]["hits"]
+    body = hits[0]["_source"]["body"]
+    assert "hunter2" not in body and "[REDACTED:url_password]" in body and "[REDACTED:password]" in body
+    rules = {r["Rule"]: value(r, "Redactions") for r in emf_lines(capsys.readouterr().out) if "Rule" in r}
+    assert rules == {"password": 1.0, "url_password": 1.0}

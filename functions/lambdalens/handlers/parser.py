@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ from lambdalens.alerts.engine import AlertEngine, AlertOutcome
 from lambdalens.alerts.settings import AlertSettings
 from lambdalens.config import ParserConfig
 from lambdalens.indexing.retry import Deadline
-from lambdalens.metrics.emf import emit
+from lambdalens.metrics.emf import emf_record, emit
 from lambdalens.metrics.function_metrics import build_function_metrics
 from lambdalens.metrics.functions import FunctionConfigCache
 from lambdalens.metrics.pipeline import PipelineStats
@@ -198,8 +199,20 @@ def emit_metrics(
         health.add_metric(name="LagNewestMs", unit=MetricUnit.Milliseconds, value=stats.lag_newest_ms)
         health.add_metric(name="LagOldestMs", unit=MetricUnit.Milliseconds, value=stats.lag_oldest_ms)
     health.flush_metrics()
+    records = [
+        # one record per redaction rule: which rule fires, and how often, shows who leaks what
+        emf_record(
+            settings.namespace,
+            [["Pipeline", "Rule"]],
+            {"Pipeline": settings.pipeline, "Rule": rule},
+            {"Redactions": ("Count", n)},
+            int(time.time() * 1000),
+        )
+        for rule, n in sorted(outcome.redactions.items())
+    ]
     if countable:
-        emit(build_function_metrics(countable, settings, rt.function_configs))
+        records.extend(build_function_metrics(countable, settings, rt.function_configs))
+    emit(records)
 
 
 def handle(event: dict[str, Any], context: Any, rt: Runtime) -> dict[str, Any]:
