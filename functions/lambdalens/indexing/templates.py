@@ -120,19 +120,13 @@ FIELD_TYPES: Final[Mapping[str, JsonObject]] = {
     # structured attributes as one string (searchable, but never a mapping conflict again).
     "lambda.rejection": KEYWORD,
     "attributes_raw": TEXT,
+    # A message longer than MAX_BODY_CHARS, cut for indexing (the whole of it is dead-lettered).
+    "lambda.truncated": BOOLEAN,
+    "lambda.original_length": INTEGER,
 }
 
-#: Fields the parser or the indexer writes that docs/document-schema.md does not list (yet).
-FIELDS_BEYOND_SCHEMA_DOC: Final = frozenset(
-    {
-        "lambda.runtime_version_arn",
-        "lambda.init_id",
-        "lambda.billed_restore_duration_ms",
-        "lambda.parse_error",
-        "lambda.rejection",
-        "attributes_raw",
-    }
-)
+#: Fields the parser or the indexer writes that docs/document-schema.md does not list.
+FIELDS_BEYOND_SCHEMA_DOC: Final[frozenset[str]] = frozenset()
 
 
 @dataclass(frozen=True)
