@@ -259,3 +259,25 @@ def test_sensitive_key() -> None:
     assert r.sensitive_key("csrf_token") is None
     assert r.sensitive_key("Cookie") is None
     assert r.sensitive_key("order_id") is None
+
+
+def test_walk_skips_strings_without_the_tokens_found_but_counts_repeats() -> None:
+    doc: dict[str, Any] = {
+        "attributes": {
+            "service": "auth-callback",
+            "function_name": "auth-callback",
+            "a": "token=x1",
+            "b": "token=x1",
+            "order_id": 4222468,
+            "dsn": "mysql:\\/\\/root:pw@db\\/x",
+        }
+    }
+    assert R.redact_document(doc) == {"token": 2, "url_password": 1}
+    assert doc["attributes"] == {
+        "service": "auth-callback",
+        "function_name": "auth-callback",
+        "a": "token=[REDACTED:token]",
+        "b": "token=[REDACTED:token]",
+        "order_id": 4222468,
+        "dsn": "mysql:\\/\\/root:[REDACTED:url_password]@db\\/x",
+    }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -31,6 +32,8 @@ _TextRepl = Callable[[re.Match[str], str], str | None]
 _MIN_CARD_INT = 10**12
 _CARD_ALPHABET = r.CARD_ALPHABET
 _card_shape = r.CARD_SHAPE.search
+_KEY_TRIGGERS = frozenset(r.KEY_TRIGGERS)
+_ESCAPED_URL = b":\\\\/\\\\/"
 
 
 def _bump(counts: Counts, rule: str, n: int = 1) -> None:
@@ -64,6 +67,7 @@ class Redactor:
         "_on",
         "_structured_fields",
         "_text_fields",
+        "_triggers",
         "_ungated",
         "_user_rules",
     )
@@ -102,9 +106,9 @@ class Redactor:
         ):
             if rule in self._on:
                 tokens += rule_tokens
-        pattern = r.trigger_pattern(tokens)
-        self._gate = re.compile(pattern)
-        self._gate_bytes = re.compile(pattern.encode())
+        self._triggers = r.Triggers.of(tokens)
+        self._gate = self._triggers.pattern
+        self._gate_bytes = self._triggers.pattern_bytes
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Redactor:
@@ -148,8 +152,9 @@ class Redactor:
         if not text or not self._enabled:
             return text
         low = text.lower()
-        if self._gate.search(low) is not None:
-            text = self._run_gated(text, low, counts)
+        first = self._gate.search(low)
+        if first is not None:
+            text = self._run_gated(text, low, first, counts)
         elif self._card and _card_shape(text.encode("utf-8", "surrogatepass").translate(_CARD_ALPHABET)):
             text = _sub(r.CARD_NUMBER, text, _checked_repl(c.RULE_CARD_NUMBER, r.is_card, counts))
         if self._ungated:
@@ -175,30 +180,39 @@ class Redactor:
             or _card_shape(text.encode("utf-8", "surrogatepass").translate(_CARD_ALPHABET)) is None
         )
 
-    def _run_gated(self, text: str, low: str, counts: Counts) -> str:
-        """The built-in rules, in order, each only when one of its trigger tokens is in ``low``."""
+    def _run_gated(self, text: str, low: str, first: re.Match[str], counts: Counts) -> str:
+        """The built-in rules, in order, each only when one of its trigger tokens is in ``low``
+        (``first`` is the first trigger found)."""
         on = self._on
-        if c.RULE_PRIVATE_KEY in on and "private key" in low:
-            text = _sub(r.PEM_PRIVATE_KEY, text, _pem_repl(counts))
+        found = self._triggers.found(low, first)
+        present = {token for token, _ in found}
+        if c.RULE_PRIVATE_KEY in on and "private key" in present:
+            redacted = _sub(r.PEM_PRIVATE_KEY, text, _pem_repl(counts))
+            if redacted != text:  # positions moved: find the tokens again
+                text, low = redacted, redacted.lower()
+                found = self._triggers.found(low)
         if not on.isdisjoint(c.KEY_RULES):
-            text = self._redact_key_values(text, low, counts)
-        if c.RULE_URL_PASSWORD in on and ("://" in low or ":\\/\\/" in low):
+            starts = [start for token, start in found if token in _KEY_TRIGGERS]
+            if starts:
+                text = self._redact_key_values(text, low, starts, counts)
+        if c.RULE_URL_PASSWORD in on and not present.isdisjoint(r.URL_TRIGGERS):
             text = _sub(r.URL_PASSWORD, text, _value_repl(c.RULE_URL_PASSWORD, counts))
-        if c.RULE_BEARER_TOKEN in on and "bearer" in low:
+        if c.RULE_BEARER_TOKEN in on and "bearer" in present:
             text = _sub_caseless(r.BEARER, text, _value_repl(c.RULE_BEARER_TOKEN, counts))
-        if c.RULE_JWT in on and "eyj" in low:
+        if c.RULE_JWT in on and "eyj" in present:
             text = _sub(r.JWT, text, _whole_repl(c.RULE_JWT, counts))
-        if c.RULE_AWS_ACCESS_KEY_ID in on and ("akia" in low or "asia" in low):
+        if c.RULE_AWS_ACCESS_KEY_ID in on and not present.isdisjoint(r.AWS_KEY_ID_TRIGGERS):
             text = _sub(r.AWS_ACCESS_KEY_ID, text, _whole_repl(c.RULE_AWS_ACCESS_KEY_ID, counts))
-        if self._card and r.has_card_candidate(text):
+        if self._card and _card_shape(text.encode("utf-8", "surrogatepass").translate(_CARD_ALPHABET)):
             text = _sub(r.CARD_NUMBER, text, _checked_repl(c.RULE_CARD_NUMBER, r.is_card, counts))
-        if c.RULE_EMAIL in on and "@" in low:
+        if c.RULE_EMAIL in on and "@" in present:
             text = _sub(r.EMAIL, text, _whole_repl(c.RULE_EMAIL, counts))
         return text
 
-    def _redact_key_values(self, text: str, low: str, counts: Counts) -> str:
+    def _redact_key_values(self, text: str, low: str, starts: list[int], counts: Counts) -> str:
         """``password=…``, ``"token": "…"``, ``Cookie: …``: HEADER, QUOTED and BARE, tried only
-        where a key trigger token starts (found with one scan of ``low``)."""
+        where a key trigger token starts (``starts``, positions in ``low``) and is followed by a
+        separator."""
         repl = self._key_value_repl(counts)
         if len(low) != len(text):  # lower-casing moved positions (rare non-ASCII letters)
             for pattern in (r.HEADER, r.QUOTED, r.BARE):
@@ -207,8 +221,7 @@ class Redactor:
         parts: list[str] = []
         last = 0
         before_separator = r.KEY_BEFORE_SEPARATOR.match
-        for token in r.KEY_TOKENS.finditer(low):
-            pos = r.token_start(low, token.end())
+        for pos in starts:
             if pos < last or before_separator(low, pos) is None:
                 continue
             for pattern in (r.HEADER, r.QUOTED, r.BARE):
@@ -305,8 +318,10 @@ class Redactor:
             value = holder[key]
             if isinstance(value, str):
                 holder[key] = self._redact_into(value, counts)
-            elif isinstance(value, dict | list) and self._may_hold_secret(value):
-                self._walk(value, name.lower(), counts)
+            elif isinstance(value, dict | list):
+                scan = self._scan_structured(value)
+                if scan is not None:
+                    self._walk(value, name.lower(), counts, scan)
         return counts
 
     def redact_value(self, value: Any, path: str = "") -> tuple[Any, Counts]:
@@ -318,24 +333,53 @@ class Redactor:
             return value, counts
         if isinstance(value, str):
             return self._redact_into(value, counts), counts
-        if isinstance(value, dict | list) and self._may_hold_secret(value):
-            self._walk(value, path.lower(), counts)
+        if isinstance(value, dict | list):
+            scan = self._scan_structured(value)
+            if scan is not None:
+                self._walk(value, path.lower(), counts, scan)
         return value, counts
 
-    def _may_hold_secret(self, value: dict[Any, Any] | list[Any]) -> bool:
-        """Cheap pre-check of a structured value: one orjson dump, the trigger and card checks."""
+    def _scan_structured(self, value: dict[Any, Any] | list[Any]) -> _Scan | None:
+        """Cheap pre-check of a structured value, from one orjson dump: ``None`` when nothing in
+        it can be redacted, else what the walk must look for."""
         if self._ungated:
-            return True
+            return _Scan(None, True)
         try:
             blob = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).lower()
         except (TypeError, orjson.JSONEncodeError):
-            return True  # too deep, a huge integer, an unknown type: walk it
-        return self._gate_bytes.search(blob) is not None or (self._card and r.has_card_candidate(blob))
+            return _Scan(None, True)  # too deep, a huge integer, an unknown type: check everything
+        tokens = self._triggers.in_bytes(blob)
+        if _ESCAPED_URL in blob:  # a string holding ":\/\/" is dumped as ":\\/\\/"
+            tokens.add(r.URL_TRIGGERS[1])
+        card = self._card and r.has_card_candidate(blob)
+        return _Scan(frozenset(tokens), card) if tokens or card else None
 
-    def _walk(self, root: dict[Any, Any] | list[Any], root_path: str, counts: Counts) -> None:
-        """Redact a JSON-like tree in place; iterative, so any depth is safe."""
+    def _walk(self, root: dict[Any, Any] | list[Any], root_path: str, counts: Counts, scan: _Scan) -> None:
+        """Redact a JSON-like tree in place; iterative, so any depth is safe.
+
+        Keys and strings holding none of ``scan.tokens`` are skipped (unless card numbers are
+        possible or the tokens are unknown): in a document of a function whose name holds a
+        trigger word, only the few strings with that word are redacted as text.
+        """
         stack: list[tuple[dict[Any, Any] | list[Any], str]] = [(root, root_path)]
-        allow, paths, card = self._allow, self._allow_paths, self._card
+        allow, paths, card, on = self._allow, self._allow_paths, self._card, self._on
+        done: dict[str, tuple[str, Counts]] = {}  # a string seen twice (service, function name)
+
+        def redact(value: str) -> str:
+            seen = done.get(value)
+            if seen is None:
+                found: Counts = {}
+                seen = done[value] = (self._redact_into(value, found), found)
+            for rule, n in seen[1].items():
+                _bump(counts, rule, n)
+            return seen[0]
+
+        tokens = () if scan.tokens is None or scan.card else tuple(scan.tokens)
+
+        def worth_it(low: str) -> bool:
+            """Whether a key or a string (lower-cased) holds a token found in the whole value."""
+            return not tokens or any(token in low for token in tokens)
+
         while stack:
             node, path = stack.pop()
             if isinstance(node, dict):
@@ -344,26 +388,37 @@ class Redactor:
                     low = name.lower()
                     if low in allow:
                         continue
-                    child = f"{path}.{low}" if path else low
+                    child = (f"{path}.{low}" if path else low) if paths else ""  # only for allow-listed paths
                     if paths and child in allow:
                         continue
-                    rule = self.sensitive_key(name)
-                    if rule is not None:
+                    rule = r.key_rule(name) if worth_it(low) else None
+                    if rule is not None and rule in on:
                         node[key] = _replace_whole(value, rule, counts)
                     elif isinstance(value, str):
-                        node[key] = self._redact_into(value, counts)
+                        if worth_it(value.lower()):
+                            node[key] = redact(value)
                     elif isinstance(value, dict | list):
                         stack.append((value, child))
-                    elif card and type(value) is int:
+                    elif card and type(value) is int and scan.card:
                         node[key] = _card_int(value, counts)
             else:
                 for i, value in enumerate(node):
                     if isinstance(value, str):
-                        node[i] = self._redact_into(value, counts)
+                        if worth_it(value.lower()):
+                            node[i] = redact(value)
                     elif isinstance(value, dict | list):
                         stack.append((value, path))
-                    elif card and type(value) is int:
+                    elif card and type(value) is int and scan.card:
                         node[i] = _card_int(value, counts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """What a structured value may hold: the trigger tokens found in it (``None``: unknown) and
+    whether it has digits shaped like a card number."""
+
+    tokens: frozenset[str] | None
+    card: bool
 
 
 def _replace_whole(value: Any, rule: str, counts: Counts) -> Any:

@@ -68,6 +68,59 @@ def trigger_pattern(tokens: Iterable[str]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Triggers:
+    """The trigger tokens of a set of rules, and where they are in a lower-cased text.
+
+    Build with :meth:`of`. ``pattern`` (also ``pattern_bytes``, for lower-cased UTF-8) finds any
+    token; a match ends where its token ends, and ``by_last_char`` says which tokens may end
+    there.
+    """
+
+    pattern: re.Pattern[str]
+    pattern_bytes: re.Pattern[bytes]
+    by_last_char: dict[str, tuple[str, ...]]
+    by_last_byte: dict[int, tuple[tuple[str, bytes], ...]]
+
+    @classmethod
+    def of(cls, tokens: Iterable[str]) -> Triggers:
+        unique = sorted({t for t in tokens if t})
+        source = trigger_pattern(unique)
+        by_last: dict[str, tuple[str, ...]] = {}
+        by_byte: dict[int, tuple[tuple[str, bytes], ...]] = {}
+        for token in sorted(unique, key=len, reverse=True):  # longest first: "private key" before "key"
+            by_last[token[-1]] = (*by_last.get(token[-1], ()), token)
+            raw = token.encode()
+            by_byte[raw[-1]] = (*by_byte.get(raw[-1], ()), (token, raw))
+        return cls(re.compile(source), re.compile(source.encode()), by_last, by_byte)
+
+    def in_bytes(self, low: bytes) -> set[str]:
+        """The tokens present in ``low`` (lower-cased UTF-8, such as an orjson dump)."""
+        out: set[str] = set()
+        for m in self.pattern_bytes.finditer(low):
+            end = m.end()
+            for token, raw in self.by_last_byte[low[end - 1]]:
+                if low.startswith(raw, end - len(raw)):
+                    out.add(token)
+                    break
+        return out
+
+    def found(self, low: str, first: re.Match[str] | None = None) -> list[tuple[str, int]]:
+        """``(token, start)`` of the tokens in ``low``, in order; from ``first`` (a match of
+        ``pattern`` already made) on, or from the start."""
+        matches = (
+            self.pattern.finditer(low) if first is None else (first, *self.pattern.finditer(low, first.end()))
+        )
+        out: list[tuple[str, int]] = []
+        for m in matches:
+            end = m.end()
+            for token in self.by_last_char[low[end - 1]]:
+                if low.startswith(token, end - len(token)):
+                    out.append((token, end - len(token)))
+                    break
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class Caseless:
     """A case-insensitive pattern, written in lower case, compiled twice.
 
@@ -108,6 +161,7 @@ _KEY_SUFFIXES: Final[tuple[tuple[str, str], ...]] = (
     ("authorization", c.RULE_AUTHORIZATION),
     ("cookie", c.RULE_COOKIE),
 )
+_ALL_SUFFIXES: Final = tuple(suffix for suffix, _ in _KEY_SUFFIXES)
 _KEY_EXACT: Final = {"pass": c.RULE_PASSWORD, "auth": c.RULE_AUTHORIZATION}
 
 #: Keys that end like a sensitive one but hold no secret (pagination and idempotency tokens).
@@ -133,15 +187,14 @@ def key_rule(name: str) -> str | None:
     ('token', 'api_key', None, None)
     """
     n = name.lower().replace("-", "").replace("_", "").replace(".", "")
+    if not n.endswith(_ALL_SUFFIXES):  # the common case, in one call
+        return _KEY_EXACT.get(n)
     if n in NON_SECRET_KEYS:
         return None
-    exact = _KEY_EXACT.get(n)
-    if exact is not None:
-        return exact
     for suffix, rule in _KEY_SUFFIXES:
         if n.endswith(suffix):
             return rule
-    return None
+    return None  # unreachable
 
 
 #: Values that say nothing even under a sensitive key (compared lower-cased and stripped).
@@ -200,8 +253,8 @@ def key_start(text: str, end: int) -> int:
 
 
 # --- key/value rules: password=…, "token": "…", Cookie: … --------------------------------------
-# The redactor finds the trigger tokens (``KEY_TOKENS``) and tries HEADER, QUOTED and BARE only
-# where one starts. Those patterns match from the *last word* of a sensitive key (``_KEY_WORD``:
+# The redactor finds the trigger tokens (:class:`Triggers`) and tries HEADER, QUOTED and BARE only
+# where one of ``KEY_TRIGGERS`` starts. Those patterns match from the *last word* of a sensitive key (``_KEY_WORD``:
 # "password" in "db_password"), which starts with a trigger token; the redactor extends the match
 # back to the whole key name (:func:`key_start`) and decides with :func:`key_rule`.
 KEY_TRIGGERS: Final = (
@@ -218,23 +271,6 @@ KEY_TRIGGERS: Final = (
     "credential",
     "signature",
 )
-#: Finds the trigger tokens of the key/value rules; :func:`token_start` gives where one starts.
-KEY_TOKENS: Final = re.compile(trigger_pattern(KEY_TRIGGERS))
-
-
-_TOKENS_BY_LAST_CHAR: Final = {
-    last: tuple(t for t in KEY_TRIGGERS if t[-1] == last) for last in {t[-1] for t in KEY_TRIGGERS}
-}
-
-
-def token_start(low: str, end: int) -> int:
-    """Where the :data:`KEY_TRIGGERS` token that a :data:`KEY_TOKENS` match ending at ``end`` starts."""
-    for token in _TOKENS_BY_LAST_CHAR.get(low[end - 1], ()):
-        if low.startswith(token, end - len(token)):
-            return end - len(token)
-    return end  # unreachable: every match ends with a token
-
-
 HEADER_NAMES: Final = frozenset({"authorization", "cookie", "proxy-authorization", "set-cookie"})
 _KEY_WORD: Final = (
     # password passwd passphrase pass pwd private_key secret secret_key secret_access_key
