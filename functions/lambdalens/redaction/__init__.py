@@ -8,6 +8,8 @@ for every log line and document::
     redactor = Redactor.from_env()            # REDACTION_* variables, safe defaults
     text, counts = redactor.redact_text(line)  # counts: {"password": 1, ...}
     counts = redactor.redact_document(doc)     # body, exception.*, attributes, in place
+    # a parser document made from one event only: a clean body proves the rest clean
+    counts = redactor.redact_document(doc, derived_from_body="exception.stacktrace" not in doc)
 
 See docs/security.md for the rules, their configuration and what is never redacted.
 """
