@@ -1,7 +1,7 @@
 """Alarms (all to the SNS alert topic) and the pipeline's CloudWatch dashboard.
 
 Every alarm is named ``<pipeline>-<kind>`` (per function: ``<pipeline>-fn-<function>-<kind>``)
-and its description points to the runbook section of ``docs/deploy.md`` named after the kind.
+and its description points to the runbook section of ``README.md`` named after the kind.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from constructs import Construct
 from lambdalens_infra.config import PipelineConfig
 from lambdalens_infra.search import SearchTarget
 
-RUNBOOK: Final = "docs/deploy.md#runbook"
+RUNBOOK: Final = "README.md#runbook"
 FIVE_MINUTES: Final = Duration.minutes(5)
 ONE_MINUTE: Final = Duration.minutes(1)
 GTE: Final = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
