@@ -790,9 +790,12 @@ def _complete_invocation(docs: list[Document]) -> None:
                 span_id = span_id or doc.get("spanId")
             elif event_type == START and doc.get("spanId"):
                 span_id = doc["spanId"]
-        trace_id = trace_id or doc.get("traceId")
-        correlation = correlation or doc.get("correlation_id")
-        if doc.get("faas.coldstart") is True:
+        # (membership tests: most documents have none of these keys, and "in" is cheaper than get)
+        if not trace_id and "traceId" in doc:
+            trace_id = doc["traceId"]
+        if not correlation and "correlation_id" in doc:
+            correlation = doc["correlation_id"]
+        if "faas.coldstart" in doc and doc["faas.coldstart"] is True:
             coldstart = True
     if trace_id or correlation:
         for doc in docs:

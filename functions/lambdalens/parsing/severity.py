@@ -17,8 +17,10 @@ _ALIASES: dict[str, str] = {
 }  # fmt: skip
 
 
-#: The spellings seen most, looked up before any string work.
-_EXACT: dict[str, str] = {**{k.upper(): v for k, v in _ALIASES.items()}, **_ALIASES}
+#: The spellings seen most, looked up before any string work (callers on the hot path look a
+#: string up here before calling :func:`normalize_severity`).
+EXACT_SEVERITY: dict[str, str] = {**{k.upper(): v for k, v in _ALIASES.items()}, **_ALIASES}
+_EXACT = EXACT_SEVERITY
 
 
 def normalize_severity(value: object) -> str | None:

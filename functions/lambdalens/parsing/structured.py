@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lambdalens.parsing.document import Document
-from lambdalens.parsing.severity import normalize_severity
+from lambdalens.parsing.severity import EXACT_SEVERITY, normalize_severity
 
 _LEVEL_KEYS = ("level", "log_level", "levelname", "severity", "lvl", "loglevel", "Level")
 _REQUEST_KEYS = (
@@ -209,7 +209,9 @@ def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
             if value and (action == _SERVICE or field not in doc) and value != "service_undefined":
                 doc[field] = value
         elif action <= _OTHER_LEVEL:  # _LEVEL, _OTHER_LEVEL
-            level = normalize_severity(value)
+            level = EXACT_SEVERITY.get(value) if type(value) is str else None
+            if level is None:
+                level = normalize_severity(value)
             if level and (action == _LEVEL or doc.get("severity.text") is None):
                 doc["severity.text"] = level
         elif action <= _ERROR_OBJECT:  # _ERROR, _ERROR_OBJECT
