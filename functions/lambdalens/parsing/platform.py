@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from lambdalens.parsing import document as et
 from lambdalens.parsing.document import Document
@@ -190,8 +190,13 @@ def apply_platform_text(doc: Document, message: str, event_type: str) -> str:
     return event_type
 
 
+def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    # records come from orjson: a plain dict is checked before the slower abstract Mapping check
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _tracing(doc: Document, tracing: object) -> None:
-    if not isinstance(tracing, Mapping):
+    if tracing is None or not _is_mapping(tracing):
         return
     value = tracing.get("value")
     if isinstance(value, str):
@@ -231,7 +236,7 @@ def apply_platform_json(doc: Document, obj: Mapping[str, Any]) -> str:
     """Fill the fields of a ``{"time", "type": "platform.*", "record"}`` object; return the event type."""
     kind = str(obj.get("type"))
     record = obj.get("record")
-    if not isinstance(record, Mapping):
+    if not _is_mapping(record):
         record = {}
     event_type = _JSON_TYPES.get(kind, et.PLATFORM)
     request_id = record.get("requestId")
@@ -258,7 +263,7 @@ def apply_platform_json(doc: Document, obj: Mapping[str, Any]) -> str:
     if isinstance(runtime_arn, str):
         doc["lambda.runtime_version_arn"] = runtime_arn
     metrics = record.get("metrics")
-    if isinstance(metrics, Mapping):
+    if metrics is not None and _is_mapping(metrics):
         for key, field in _METRIC_FIELDS.items():
             value = metrics.get(key)
             if type(value) is int or type(value) is float:
