@@ -38,8 +38,9 @@ def floor(event: dict[str, Any]) -> int:
     return n
 
 
-def pipeline(event: dict[str, Any]) -> int:
-    """What the parser Lambda does before HTTP: decode, parse, finish, serialise bulk bodies."""
+def pipeline(event: dict[str, Any], document_hook: Callable[[Document], object] | None = None) -> int:
+    """What the parser Lambda does before HTTP: decode, parse, finish, serialise bulk bodies
+    (and, with ``document_hook``, redact each document as the handler does)."""
     parser = BatchParser(region="us-east-1")
     docs: list[Document] = []
     for result in iter_kinesis_event(event):
@@ -48,6 +49,9 @@ def pipeline(event: dict[str, Any]) -> int:
         for payload in result.payloads:
             docs.extend(parser.parse(payload))
     parser.finish()
+    if document_hook is not None:
+        for doc in docs:
+            document_hook(doc)
     return sum(len(chunk) for chunk in build_chunks(docs))
 
 
@@ -93,7 +97,9 @@ def peak_rss_mb(event_path: str) -> dict[str, Any]:
     }
 
 
-def run(input_path: str | None = None, events: int = 30_000, rounds: int = 5) -> dict[str, Any]:
+def run(
+    input_path: str | None = None, events: int = 30_000, rounds: int = 5, handler: bool = True
+) -> dict[str, Any]:
     """The benchmark result object (see ``lambdalens bench --help``)."""
     if input_path:
         with open(input_path, "rb") as fh:
@@ -120,6 +126,11 @@ def run(input_path: str | None = None, events: int = 30_000, rounds: int = 5) ->
             with open(path, "wb") as fh:
                 fh.write(orjson.dumps(maximal_batch()))
             rss = peak_rss_mb(path)
+    from lambdalens.bench.handler import handler_throughput, redaction_cost
+
+    extra: dict[str, Any] = {"redaction": redaction_cost(event)}
+    if handler:
+        extra["handler"] = handler_throughput()
     return {
         "events_per_s": round(events_per_s),
         "floor_events_per_s": round(floor_per_s),
@@ -132,4 +143,5 @@ def run(input_path: str | None = None, events: int = 30_000, rounds: int = 5) ->
         "python": platform.python_version(),
         "cpu": cpu_name(),
         "cores_used": 1,
+        **extra,
     }

@@ -13,7 +13,9 @@ TARGET_RSS_MB = 256
 def run(args: argparse.Namespace) -> int:
     from lambdalens.bench.runner import run as run_bench
 
-    result = run_bench(input_path=args.input, events=args.events, rounds=args.rounds)
+    result = run_bench(
+        input_path=args.input, events=args.events, rounds=args.rounds, handler=not args.no_handler
+    )
     result["targets"] = {
         "ratio_to_floor": TARGET_RATIO,
         "peak_rss_mb": TARGET_RSS_MB,
@@ -34,6 +36,17 @@ def run(args: argparse.Namespace) -> int:
         f"peak RSS     {result['peak_rss_mb']:>10} MB       (target <= {TARGET_RSS_MB}; batch of {b['batch_records']} records,"
         f" {b['batch_bytes'] / 1048576:.1f} MB, {b['batch_events']} events)"
     )
+    r = result["redaction"]
+    print(
+        f"redaction    {r['events_per_s_with']:>10,} events/s with, {r['events_per_s_without']:,} without"
+        f" (+{r['overhead_pct']}% time; ratio with redaction {r['events_per_s_with'] / result['floor_events_per_s']:.3f})"
+    )
+    if "handler" in result:
+        h = result["handler"]
+        print(
+            f"handler      {h['events_per_s']:>10,} events/s end to end into the local OpenSearch stand-in"
+            f" ({h['events']} events, {h['bulk_requests']} bulk requests; parsing {h['parse_share']:.0%}, HTTP {h['http_share']:.0%})"
+        )
     print("targets met" if result["targets"]["met"] else "TARGETS MISSED")
     return 0
 
@@ -46,4 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--events", type=int, default=30_000, help="events in the generated workload (default 30000)"
     )
     p.add_argument("--rounds", type=int, default=5, help="timed rounds; the best is kept (default 5)")
+    p.add_argument(
+        "--no-handler",
+        action="store_true",
+        help="skip the end-to-end run against the local OpenSearch stand-in",
+    )
     p.set_defaults(func=run)
