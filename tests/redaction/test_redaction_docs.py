@@ -1,4 +1,4 @@
-"""docs/security.md shows what the code does: every example of its rule table is checked."""
+"""The README's Security section shows what the code does: every example of its rule table is checked."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from lambdalens.redaction import BUILTIN_RULES, RedactionConfig, Redactor
 from lambdalens.redaction import constants as c
 
-SECURITY_MD = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+SECURITY_MD = Path(__file__).resolve().parents[2] / "README.md"
 _ROW = re.compile(r"^\| `(?P<rule>[a-z_]+)`[^|]*\| `(?P<into>[^|]*)` \| `(?P<out>[^|]*)` \|$")
 
 

@@ -21,7 +21,7 @@ EVERYTHING = Redactor(
 #: Every character, including NUL, control characters, lone surrogates, and unassigned ones.
 ANY_CHAR = st.characters(codec=None, exclude_categories=())
 
-#: The trigger tokens docs/security.md lists: text without any of them (case-insensitive) and
+#: The trigger tokens the README (Security) lists: text without any of them (case-insensitive) and
 #: without 13 digits in a row (spaces and dashes allowed between them) has nothing to redact.
 DOCUMENTED_TRIGGERS = (
     "pass",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from functools import partial
 from typing import Any
 
 
@@ -25,6 +26,7 @@ def handler_throughput(events: int = 6_000, seed: int = 5) -> dict[str, Any]:
     from lambdalens.indexing.indexer import BulkIndexer
     from lambdalens.indexing.retry import Deadline
     from lambdalens.pipeline import Pipeline
+    from lambdalens.handlers.parser import redact_parsed
     from lambdalens.redaction import Redactor
 
     event = kinesis_event(generate_payloads(events=events, seed=seed))
@@ -45,7 +47,7 @@ def handler_throughput(events: int = 6_000, seed: int = 5) -> dict[str, Any]:
                 indexer=BulkIndexer(BulkTransport(client), index_prefix="bench"),
                 dead_letters=DeadLetterWriter(s3, "bench-dead-letters"),
                 region="us-east-1",
-                document_hook=Redactor().redact_document,
+                document_hook=partial(redact_parsed, Redactor()),
             )
             started = time.perf_counter()
             outcome = pipeline.run(event["Records"], Deadline.after(600))
@@ -72,9 +74,10 @@ def handler_throughput(events: int = 6_000, seed: int = 5) -> dict[str, Any]:
 def redaction_cost(event: dict[str, Any], rounds: int = 3) -> dict[str, Any]:
     """The parser pipeline with and without redaction of every document, same batch."""
     from lambdalens.bench.runner import pipeline
+    from lambdalens.handlers.parser import redact_parsed
     from lambdalens.redaction import Redactor
 
-    hook = Redactor().redact_document
+    hook = partial(redact_parsed, Redactor())
     plain = with_hook = float("inf")
     n = 0
     for _ in range(rounds):

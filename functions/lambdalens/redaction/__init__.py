@@ -11,7 +11,7 @@ for every log line and document::
     # a parser document made from one event only: a clean body proves the rest clean
     counts = redactor.redact_document(doc, derived_from_body="exception.stacktrace" not in doc)
 
-See docs/security.md for the rules, their configuration and what is never redacted.
+See the Security section of README.md for the rules, their configuration and what is never redacted.
 """
 
 from lambdalens.redaction.config import RedactionConfig, RedactionConfigError, UserRule
