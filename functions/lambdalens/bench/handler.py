@@ -21,12 +21,12 @@ def handler_throughput(events: int = 6_000, seed: int = 5) -> dict[str, Any]:
 
     from lambdalens.bench.workload import generate_payloads, kinesis_event
     from lambdalens.config import OpenSearchConfig
+    from lambdalens.handlers.parser import redact_parsed
     from lambdalens.indexing.client import BulkTransport, make_client
     from lambdalens.indexing.dead_letter import DeadLetterWriter
     from lambdalens.indexing.indexer import BulkIndexer
     from lambdalens.indexing.retry import Deadline
     from lambdalens.pipeline import Pipeline
-    from lambdalens.handlers.parser import redact_parsed
     from lambdalens.redaction import Redactor
 
     event = kinesis_event(generate_payloads(events=events, seed=seed))
