@@ -316,6 +316,49 @@ class AlertConfig(_Validated):
 
 
 @dataclass(frozen=True)
+class RedactionSettings(_Validated):
+    """What the parser redacts before indexing and alerting (see README, Security).
+
+    Checked at synth with the parser's own configuration code, so an invalid rule fails
+    ``cdk synth`` rather than the parser's cold start.
+    """
+
+    enabled: bool = setting("redactionEnabled", True, env="REDACTION_ENABLED")
+    emails: bool = setting("redactionEmails", False, env="REDACTION_EMAILS")
+    ip_addresses: bool = setting("redactionIps", False, env="REDACTION_IPS")
+    rules: str = setting(
+        "redactionRules", "", env="REDACTION_RULES", hint='a JSON list of {"name", "pattern", "replacement"}'
+    )
+    allow_fields: tuple[str, ...] = setting("redactionAllowFields", (), env="REDACTION_ALLOW_FIELDS")
+    disable_rules: tuple[str, ...] = setting("redactionDisableRules", (), env="REDACTION_DISABLE_RULES")
+
+    def parser_environment(self) -> dict[str, str]:
+        """The ``REDACTION_*`` environment variables of the parser."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool):
+                out[f.metadata["env"]] = "true" if value else "false"
+            elif isinstance(value, tuple):
+                if value:
+                    out[f.metadata["env"]] = json.dumps(list(value))
+            elif value:
+                out[f.metadata["env"]] = value
+        return out
+
+    def validate(self) -> None:
+        from lambdalens.redaction import RedactionConfig, RedactionConfigError
+
+        try:
+            RedactionConfig.from_env(self.parser_environment())
+        except RedactionConfigError as exc:
+            key = {f.metadata["env"]: f.metadata["key"] for f in fields(self)}.get(
+                getattr(exc, "variable", ""), "redactionRules"
+            )
+            raise ConfigError(key, str(exc)) from None
+
+
+@dataclass(frozen=True)
 class PipelineConfig(_Validated):
     """Everything a :class:`~lambdalens_infra.pipeline.LambdaLensPipeline` needs.
 
@@ -354,6 +397,7 @@ class PipelineConfig(_Validated):
     event_source: EventSourceConfig = field(default_factory=EventSourceConfig)
     opensearch: OpenSearchConfig = field(default_factory=OpenSearchConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
+    redaction: RedactionSettings = field(default_factory=RedactionSettings)
 
     def validate(self) -> None:
         subs = self.subscriptions
@@ -499,6 +543,8 @@ def _convert(key: str, raw: Any, annotation: Any) -> Any:
                 raise ValueError
             return float(raw)
         if annotation is str:
+            if isinstance(raw, list | dict):  # structured JSON from cdk.json (e.g. redactionRules)
+                return json.dumps(raw)
             if not isinstance(raw, str | int | float) or isinstance(raw, bool):
                 raise ValueError
             return str(raw).strip()

@@ -432,6 +432,7 @@ class LambdaLensPipeline(Construct):
             "PIPELINE_NAME": config.pipeline_name,
             "OPENSEARCH_DASHBOARDS_URL": search.dashboards_url,
             **config.alerts.parser_environment(),
+            **config.redaction.parser_environment(),
             # Claims must outlive every redelivery of a record: at least the stream's retention.
             "ALERT_DEDUP_HOURS": str(max(48, config.stream.retention_hours)),
         }

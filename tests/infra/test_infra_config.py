@@ -6,6 +6,7 @@ No synthesis here (fast): configuration errors are raised while the stacks are b
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import re
 import subprocess
 import sys
@@ -323,3 +324,14 @@ def test_bundler_fails_loudly_without_wheels(tmp_path: Path, monkeypatch: pytest
     )
     with pytest.raises(BundlingError, match="could not be downloaded"):
         bundler.try_bundle(str(tmp_path / "out"))
+
+
+def test_redaction_context_becomes_parser_environment_and_bad_rules_fail_synth() -> None:
+    rules = [{"name": "github_token", "pattern": "\\bgh[pousr]_[A-Za-z0-9]{36}\\b"}]
+    config = _config(redactionEmails="true", redactionRules=rules, redactionAllowFields="csrf_token")
+    env = config.redaction.parser_environment()
+    assert env["REDACTION_EMAILS"] == "true" and env["REDACTION_ENABLED"] == "true"
+    assert json.loads(env["REDACTION_RULES"]) == rules
+    assert json.loads(env["REDACTION_ALLOW_FIELDS"]) == ["csrf_token"]
+    with pytest.raises(ConfigError, match="context 'redactionRules'.*github_token.*invalid regex"):
+        _config(redactionRules='[{"name": "github_token", "pattern": "(gh"}]')
