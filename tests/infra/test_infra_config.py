@@ -333,5 +333,5 @@ def test_redaction_context_becomes_parser_environment_and_bad_rules_fail_synth()
     assert env["REDACTION_EMAILS"] == "true" and env["REDACTION_ENABLED"] == "true"
     assert json.loads(env["REDACTION_RULES"]) == rules
     assert json.loads(env["REDACTION_ALLOW_FIELDS"]) == ["csrf_token"]
-    with pytest.raises(ConfigError, match="context 'redactionRules'.*github_token.*invalid regex"):
+    with pytest.raises(ConfigError, match=r"context 'redactionRules'.*github_token.*invalid regex"):
         _config(redactionRules='[{"name": "github_token", "pattern": "(gh"}]')
