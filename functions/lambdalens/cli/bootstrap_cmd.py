@@ -27,17 +27,15 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from lambdalens.config import (
-    AUTH_MODES,
-    ENV_AUTH,
-    ENV_ENDPOINT,
-    ENV_INDEX_PREFIX,
-    ENV_SECRET_ARN,
-    Auth,
-    OpenSearchConfig,
+from lambdalens.cli.connection import (
+    OptionError,
+    add_connection_arguments,
+    add_index_prefix_argument,
+    index_prefix,
+    opensearch_config,
 )
+from lambdalens.cli.connection import default_auth as default_auth  # the auth --auth defaults to
 from lambdalens.indexing.bootstrap import BootstrapError, BootstrapReport, run_bootstrap
-from lambdalens.indexing.bulk_body import DEFAULT_INDEX_PREFIX
 from lambdalens.indexing.templates import (
     DEFAULT_REFRESH_INTERVAL,
     DEFAULT_RETENTION_DAYS,
@@ -47,18 +45,6 @@ from lambdalens.indexing.templates import (
 )
 
 PROG = "lambdalens bootstrap"
-
-
-def default_auth(endpoint: str, env: Mapping[str, str]) -> Auth:
-    """OPENSEARCH_AUTH if set, else ``aoss`` for a Serverless endpoint, ``sigv4`` for any
-    other https endpoint and ``none`` for http (a local OpenSearch)."""
-    configured = env.get(ENV_AUTH, "").strip().lower()
-    if configured in AUTH_MODES:
-        return configured  # type: ignore[return-value]
-    parts = urlsplit(endpoint)
-    if (parts.hostname or "").endswith(".aoss.amazonaws.com"):
-        return "aoss"
-    return "sigv4" if parts.scheme == "https" else "none"
 
 
 def default_warm_mode(endpoint: str) -> WarmMode:
@@ -74,22 +60,12 @@ def _fgac(value: str) -> bool | None:
 
 def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
-    endpoint = (args.endpoint or env.get(ENV_ENDPOINT, "")).strip().rstrip("/")
-    if not endpoint:
-        print(f"{PROG}: --endpoint (or {ENV_ENDPOINT}) is required", file=sys.stderr)
-        return 2
-    auth = args.auth or default_auth(endpoint, env)
-    serverless = auth == "aoss"
     try:
-        config = OpenSearchConfig(
-            endpoint=endpoint,
-            auth=auth,
-            secret_arn=args.secret_arn or env.get(ENV_SECRET_ARN) or None,
-            region=args.region,
-            timeout_seconds=args.timeout,
-        )
+        config = opensearch_config(args, env, region_from_env=False)
+        endpoint = config.endpoint
+        serverless = config.auth == "aoss"
         options = BootstrapOptions(
-            index_prefix=args.index_prefix or env.get(ENV_INDEX_PREFIX, "").strip() or DEFAULT_INDEX_PREFIX,
+            index_prefix=index_prefix(args, env),
             retention_days=args.retention_days,
             warm_after_days=args.warm_after_days,
             warm_mode=args.warm_mode or default_warm_mode(endpoint),
@@ -99,7 +75,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
             parser_role_arn=args.role_arn,
             reader_backend_roles=tuple(args.reader_role or ()),
         )
-    except ValueError as exc:  # SettingsError is a ValueError too
+    except (OptionError, ValueError) as exc:  # BootstrapOptions raises ValueError
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
     try:
@@ -162,22 +138,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     conn = p.add_argument_group("connection")
-    conn.add_argument("--endpoint", metavar="URL", help=f"OpenSearch URL (default: ${ENV_ENDPOINT})")
-    conn.add_argument("--auth", choices=AUTH_MODES, help="how to sign requests (default: see above)")
-    conn.add_argument(
-        "--secret-arn",
-        metavar="ARN",
-        help=f"Secrets Manager secret {{username, password}} for --auth basic (default: ${ENV_SECRET_ARN})",
-    )
-    conn.add_argument("--region", metavar="R", help="AWS region for SigV4 (default: the AWS configuration)")
-    conn.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds per request (30)")
+    add_connection_arguments(conn, region_help="AWS region for SigV4 (default: the AWS configuration)")
 
     idx = p.add_argument_group("indices")
-    idx.add_argument(
-        "--index-prefix",
-        metavar="P",
-        help=f"daily indices are P-YYYY.MM.DD (default: ${ENV_INDEX_PREFIX} or {DEFAULT_INDEX_PREFIX})",
-    )
+    add_index_prefix_argument(idx)
     idx.add_argument(
         "--shards", type=_positive, default=1, metavar="N", help="primary shards per daily index (1)"
     )

@@ -27,15 +27,18 @@ from collections.abc import Mapping
 
 import orjson
 
+from lambdalens.cli.connection import (
+    OptionError,
+    add_connection_arguments,
+    add_index_prefix_argument,
+    index_prefix,
+    opensearch_config,
+)
 from lambdalens.cli.trace_cmd import (
     EXIT_NOT_FOUND,
     EXIT_UNAVAILABLE,
     EXIT_USAGE,
-    UsageError,
-    add_connection_arguments,
-    connection_config,
     emit,
-    index_prefix,
     open_client,
     since_of,
     wants_ascii,
@@ -53,11 +56,11 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     if args.since is None and args.request_id is None:
         args.since = DEFAULT_SINCE
     try:
-        config = connection_config(args, env)
+        config = opensearch_config(args, env, positive_timeout=True)
         since = since_of(args)
         if args.limit < 1:
-            raise UsageError(f"--limit must be 1 or more, got {args.limit}")
-    except UsageError as exc:
+            raise OptionError(f"--limit must be 1 or more, got {args.limit}")
+    except OptionError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
@@ -114,7 +117,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument(
         "--limit", type=int, default=DEFAULT_LIMIT, metavar="N", help=f"the newest N lines ({DEFAULT_LIMIT})"
     )
-    add_connection_arguments(p)
+    conn = p.add_argument_group("connection")
+    add_connection_arguments(conn)
+    add_index_prefix_argument(conn)
     out = p.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="JSON Lines: one document per line")
     out.add_argument("--raw", action="store_true", help="print bodies as written instead of the message")

@@ -39,8 +39,16 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from lambdalens.cli.connection import (
+    OptionError,
+    add_connection_arguments,
+    add_index_prefix_argument,
+    auth_of,
+    endpoint_of,
+    require_endpoint,
+)
+from lambdalens.cli.connection import default_auth as default_auth  # the auth --auth defaults to
 from lambdalens.config import (
-    AUTH_MODES,
     ENV_AUTH,
     ENV_DEAD_LETTER_BUCKET,
     ENV_DEAD_LETTER_PREFIX,
@@ -50,7 +58,6 @@ from lambdalens.config import (
     ENV_SECRET_ARN,
     ENV_TIMEOUT,
 )
-from lambdalens.indexing.bulk_body import DEFAULT_INDEX_PREFIX
 from lambdalens.redrive.progress import Progress
 from lambdalens.redrive.report import RedriveReport
 from lambdalens.redrive.s3 import DEFAULT_REDRIVEN_PREFIX, S3Redrive, check_key_time
@@ -63,22 +70,6 @@ _SQS_HOST = re.compile(
 )
 
 
-class OptionError(Exception):
-    """Options that cannot work together (exit status 2)."""
-
-
-def default_auth(endpoint: str, env: Mapping[str, str]) -> str:
-    """OPENSEARCH_AUTH if set, else ``aoss`` for a Serverless endpoint, ``sigv4`` for any other
-    https endpoint and ``none`` for http (a local OpenSearch)."""
-    configured = env.get(ENV_AUTH, "").strip().lower()
-    if configured in AUTH_MODES:
-        return configured
-    parts = urlsplit(endpoint)
-    if (parts.hostname or "").endswith(".aoss.amazonaws.com"):
-        return "aoss"
-    return "sigv4" if parts.scheme == "https" else "none"
-
-
 def queue_region(queue_url: str) -> str | None:
     """``https://sqs.eu-west-1.amazonaws.com/123/q`` -> ``eu-west-1`` (None for other hosts)."""
     match = _SQS_HOST.match(urlsplit(queue_url).hostname or "")
@@ -88,13 +79,9 @@ def queue_region(queue_url: str) -> str | None:
 def parser_environment(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, str]:
     """The parser Lambda's environment, with the options written over it."""
     out = dict(env)
-    endpoint = (args.endpoint or env.get(ENV_ENDPOINT, "")).strip().rstrip("/")
-    if not endpoint:
-        if not args.dry_run:
-            raise OptionError(f"--endpoint (or {ENV_ENDPOINT}) is required")
-        endpoint = DRY_RUN_ENDPOINT
+    endpoint = (endpoint_of(args, env) or DRY_RUN_ENDPOINT) if args.dry_run else require_endpoint(args, env)
     out[ENV_ENDPOINT] = endpoint
-    out[ENV_AUTH] = "none" if endpoint == DRY_RUN_ENDPOINT else args.auth or default_auth(endpoint, env)
+    out[ENV_AUTH] = "none" if endpoint == DRY_RUN_ENDPOINT else auth_of(args, endpoint, env)
     if args.secret_arn:
         out[ENV_SECRET_ARN] = args.secret_arn
     if args.index_prefix:
@@ -329,26 +316,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "MAX_BODY_CHARS...) from this parser Lambda's environment, so the replay makes the same "
         "documents; the options below win over it",
     )
-    conn.add_argument("--endpoint", metavar="URL", help=f"OpenSearch URL (default: ${ENV_ENDPOINT})")
-    conn.add_argument(
-        "--auth",
-        choices=AUTH_MODES,
-        help="sigv4 | aoss | basic | none (default: sigv4 for https, none for http)",
+    add_connection_arguments(
+        conn,
+        auth_help="sigv4 | aoss | basic | none (default: sigv4 for https, none for http)",
+        secret_arn_help=f"secret {{username, password}} for --auth basic (${ENV_SECRET_ARN})",
+        region_help="AWS region (default: the AWS configuration)",
+        timeout_type=_seconds,
+        timeout_default=None,
+        timeout_help="seconds per OpenSearch request (30)",
     )
-    conn.add_argument(
-        "--secret-arn",
-        metavar="ARN",
-        help=f"secret {{username, password}} for --auth basic (${ENV_SECRET_ARN})",
-    )
-    conn.add_argument("--region", metavar="R", help="AWS region (default: the AWS configuration)")
-    conn.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per OpenSearch request (30)")
 
     idx = p.add_argument_group("indexing")
-    idx.add_argument(
-        "--index-prefix",
-        metavar="P",
-        help=f"daily indices are P-YYYY.MM.DD (default: ${ENV_INDEX_PREFIX} or {DEFAULT_INDEX_PREFIX})",
-    )
+    add_index_prefix_argument(idx)
     idx.add_argument(
         "--dead-letter-bucket",
         metavar="B",

@@ -28,22 +28,18 @@ import sys
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 
-from lambdalens.config import (
-    AUTH_MODES,
-    ENV_AUTH,
-    ENV_ENDPOINT,
-    ENV_INDEX_PREFIX,
-    ENV_REGION,
-    ENV_SECRET_ARN,
-    Auth,
-    OpenSearchConfig,
+from lambdalens.cli.connection import (
+    OptionError,
+    add_connection_arguments,
+    add_index_prefix_argument,
+    index_prefix,
+    opensearch_config,
 )
+from lambdalens.config import OpenSearchConfig
 from lambdalens.indexing import client as client_module
-from lambdalens.indexing.bulk_body import DEFAULT_INDEX_PREFIX
 from lambdalens.search.errors import SearchError, SearchUnavailable, TransactionNotFound
 from lambdalens.search.render import render_timeline
 from lambdalens.search.since import parse_since
@@ -55,74 +51,14 @@ EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 2
 
 
-class UsageError(Exception):
-    """An option is missing or invalid (exit 2)."""
-
-
 # ---------------------------------------------------------------- shared with ``logs``
-def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
-    """--endpoint, --auth, --secret-arn, --region, --timeout, --index-prefix, --since."""
-    conn = parser.add_argument_group("connection")
-    conn.add_argument("--endpoint", metavar="URL", help=f"OpenSearch URL (default: ${ENV_ENDPOINT})")
-    conn.add_argument("--auth", choices=AUTH_MODES, help="how to sign requests (default: see above)")
-    conn.add_argument(
-        "--secret-arn",
-        metavar="ARN",
-        help=f"Secrets Manager secret {{username, password}} for --auth basic (default: ${ENV_SECRET_ARN})",
-    )
-    conn.add_argument(
-        "--region", metavar="R", help=f"AWS region for SigV4 (default: ${ENV_REGION} or the AWS config)"
-    )
-    conn.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds per request (30)")
-    conn.add_argument(
-        "--index-prefix",
-        metavar="P",
-        help=f"daily indices are P-YYYY.MM.DD (default: ${ENV_INDEX_PREFIX} or {DEFAULT_INDEX_PREFIX})",
-    )
-
-
-def default_auth(endpoint: str, env: Mapping[str, str]) -> Auth:
-    """OPENSEARCH_AUTH if set, else ``aoss`` for a Serverless endpoint, ``sigv4`` for any other
-    https endpoint and ``none`` for http (a local OpenSearch)."""
-    configured = env.get(ENV_AUTH, "").strip().lower()
-    if configured in AUTH_MODES:
-        return configured  # type: ignore[return-value]
-    parts = urlsplit(endpoint)
-    if (parts.hostname or "").endswith(".aoss.amazonaws.com"):
-        return "aoss"
-    return "sigv4" if parts.scheme == "https" else "none"
-
-
-def connection_config(args: argparse.Namespace, env: Mapping[str, str]) -> OpenSearchConfig:
-    """The :class:`OpenSearchConfig` the options describe; :class:`UsageError` if they cannot."""
-    endpoint = (args.endpoint or env.get(ENV_ENDPOINT, "")).strip().rstrip("/")
-    if not endpoint:
-        raise UsageError(f"--endpoint (or {ENV_ENDPOINT}) is required")
-    if args.timeout <= 0:
-        raise UsageError(f"--timeout must be above 0, got {args.timeout}")
-    try:
-        return OpenSearchConfig(
-            endpoint=endpoint,
-            auth=args.auth or default_auth(endpoint, env),
-            secret_arn=args.secret_arn or env.get(ENV_SECRET_ARN) or None,
-            region=args.region or env.get(ENV_REGION) or None,
-            timeout_seconds=args.timeout,
-        )
-    except ValueError as exc:  # SettingsError is a ValueError
-        raise UsageError(str(exc)) from None
-
-
-def index_prefix(args: argparse.Namespace, env: Mapping[str, str]) -> str:
-    return str(args.index_prefix or env.get(ENV_INDEX_PREFIX, "").strip() or DEFAULT_INDEX_PREFIX)
-
-
 def since_of(args: argparse.Namespace) -> datetime | None:
     if not args.since:
         return None
     try:
         return parse_since(args.since)
     except ValueError as exc:
-        raise UsageError(f"--since: {exc}") from None
+        raise OptionError(f"--since: {exc}") from None
 
 
 def open_client(config: OpenSearchConfig) -> Any:
@@ -175,11 +111,11 @@ def wants_ascii(stream: Any = None) -> bool:
 def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     try:
-        config = connection_config(args, env)
+        config = opensearch_config(args, env, positive_timeout=True)
         since = since_of(args)
         if args.limit < 1:
-            raise UsageError(f"--limit must be 1 or more, got {args.limit}")
-    except UsageError as exc:
+            raise OptionError(f"--limit must be 1 or more, got {args.limit}")
+    except OptionError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     prefix = index_prefix(args, env)
@@ -213,7 +149,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("id", help="an X-Ray or W3C trace id, a request id, or a correlation id")
-    add_connection_arguments(p)
+    conn = p.add_argument_group("connection")
+    add_connection_arguments(conn)
+    add_index_prefix_argument(conn)
     p.add_argument(
         "--since", metavar="WHEN", help="only documents since 30m, 1h, 2d, 1w or an ISO time (default: all)"
     )
