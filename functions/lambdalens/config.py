@@ -1,9 +1,10 @@
 """Settings of the parser Lambda (and the CLI commands that talk to OpenSearch), parsed once
 from the environment into a typed, validated object.
 
-Precedence: explicit argument > environment variable > default. A bad value raises
-:class:`~lambdalens.metrics.settings.SettingsError` naming the variable. Metrics and alert
-settings are parsed by their own stages (:mod:`lambdalens.metrics.settings`,
+Precedence: explicit argument > environment variable > default. Variables are read with the
+helpers of :mod:`lambdalens.settings`; a bad value raises
+:class:`~lambdalens.settings.SettingsError` naming the variable. Metrics and alert settings
+are parsed by their own stages (:mod:`lambdalens.metrics.settings`,
 :mod:`lambdalens.alerts.settings`).
 """
 
@@ -22,14 +23,20 @@ from lambdalens.indexing.bulk_body import (
     DEFAULT_MAX_ITEMS,
     HARD_MAX_BYTES,
 )
-from lambdalens.metrics.settings import SettingsError, env_float, env_int, env_str
+from lambdalens.settings import (
+    ENV_INDEX_PREFIX,
+    ENV_REGION,
+    SettingsError,
+    env_float,
+    env_int,
+    env_str,
+)
 
 ENV_ENDPOINT = "OPENSEARCH_ENDPOINT"
 ENV_AUTH = "OPENSEARCH_AUTH"
 ENV_SECRET_ARN = "OPENSEARCH_SECRET_ARN"
 ENV_TIMEOUT = "OPENSEARCH_TIMEOUT_SECONDS"
 ENV_COMPRESS = "OPENSEARCH_COMPRESS"
-ENV_INDEX_PREFIX = "INDEX_PREFIX"
 ENV_DEAD_LETTER_BUCKET = "DEAD_LETTER_BUCKET"
 ENV_DEAD_LETTER_PREFIX = "DEAD_LETTER_PREFIX"
 ENV_BULK_MAX_BYTES = "BULK_MAX_BYTES"
@@ -38,7 +45,6 @@ ENV_DEADLINE_MARGIN_MS = "DEADLINE_MARGIN_MS"
 ENV_RETRY_BASE_MS = "RETRY_BASE_MS"
 ENV_RETRY_MAX_MS = "RETRY_MAX_MS"
 ENV_MAX_BODY_CHARS = "MAX_BODY_CHARS"
-ENV_REGION = "AWS_REGION"
 
 Auth = Literal["sigv4", "aoss", "basic", "none"]
 AUTH_MODES: tuple[Auth, ...] = ("sigv4", "aoss", "basic", "none")

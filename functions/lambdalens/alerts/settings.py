@@ -1,7 +1,7 @@
 """Alerting settings, parsed once from the environment into a typed, validated object.
 
 Precedence: explicit keyword argument > environment variable > default. A bad value raises
-:class:`~lambdalens.metrics.settings.SettingsError` naming the variable.
+:class:`~lambdalens.settings.SettingsError` naming the variable.
 """
 
 from __future__ import annotations
@@ -13,7 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lambdalens.alerts.kinds import AlertKind
-from lambdalens.metrics.settings import SettingsError, env_float, env_int, env_str
+from lambdalens.indexing.bulk_body import DEFAULT_INDEX_PREFIX
+from lambdalens.settings import (
+    DEFAULT_PIPELINE,
+    ENV_INDEX_PREFIX,
+    ENV_PIPELINE,
+    ENV_REGION,
+    SettingsError,
+    env_float,
+    env_int,
+    env_str,
+)
 
 ENV_TOPIC_ARN = "ALERT_TOPIC_ARN"
 ENV_STATE_TABLE = "ALERT_STATE_TABLE"
@@ -30,12 +40,8 @@ ENV_REGRESSION_BASELINE_MINUTES = "ALERT_DURATION_BASELINE_MINUTES"
 ENV_DEDUP_HOURS = "ALERT_DEDUP_HOURS"
 ENV_MESSAGE_MAX_CHARS = "ALERT_MESSAGE_MAX_CHARS"
 ENV_DASHBOARDS_URL = "OPENSEARCH_DASHBOARDS_URL"
-ENV_INDEX_PREFIX = "INDEX_PREFIX"
 ENV_INDEX_PATTERN_ID = "OPENSEARCH_INDEX_PATTERN_ID"
-ENV_PIPELINE = "PIPELINE_NAME"
-ENV_REGION = "AWS_REGION"
 
-DEFAULT_INDEX_PREFIX = "lambda-logs"
 TOPIC_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
@@ -92,7 +98,7 @@ class AlertSettings:
     dashboards_url: str | None = None
     index_pattern: str = DEFAULT_INDEX_PREFIX + "-*"
     index_pattern_id: str = DEFAULT_INDEX_PREFIX + "-*"
-    pipeline: str = "lambdalens"
+    pipeline: str = DEFAULT_PIPELINE
     region: str | None = None
 
     @property
@@ -158,7 +164,7 @@ class AlertSettings:
             "dashboards_url": dashboards,
             "index_pattern": pattern,
             "index_pattern_id": env_str(e, ENV_INDEX_PATTERN_ID, pattern),
-            "pipeline": env_str(e, ENV_PIPELINE, "lambdalens"),
+            "pipeline": env_str(e, ENV_PIPELINE, DEFAULT_PIPELINE),
             "region": e.get(ENV_REGION) or None,
         }
         values.update(overrides)

@@ -33,13 +33,12 @@ from lambdalens.config import (
     AUTH_MODES,
     ENV_AUTH,
     ENV_ENDPOINT,
-    ENV_INDEX_PREFIX,
-    ENV_REGION,
     ENV_SECRET_ARN,
     Auth,
     OpenSearchConfig,
 )
 from lambdalens.indexing.bulk_body import DEFAULT_INDEX_PREFIX
+from lambdalens.settings import ENV_INDEX_PREFIX, ENV_REGION
 
 ENDPOINT_HELP = f"OpenSearch URL (default: ${ENV_ENDPOINT})"
 AUTH_HELP = "how to sign requests (default: see above)"

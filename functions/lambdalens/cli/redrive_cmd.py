@@ -53,14 +53,13 @@ from lambdalens.config import (
     ENV_DEAD_LETTER_BUCKET,
     ENV_DEAD_LETTER_PREFIX,
     ENV_ENDPOINT,
-    ENV_INDEX_PREFIX,
-    ENV_REGION,
     ENV_SECRET_ARN,
     ENV_TIMEOUT,
 )
 from lambdalens.redrive.progress import Progress
 from lambdalens.redrive.report import RedriveReport
 from lambdalens.redrive.s3 import DEFAULT_REDRIVEN_PREFIX, S3Redrive, check_key_time
+from lambdalens.settings import ENV_INDEX_PREFIX, ENV_REGION
 
 PROG = "lambdalens redrive"
 #: Stands in for OpenSearch in a dry run without --endpoint (nothing is ever sent to it).

@@ -20,7 +20,8 @@ from lambdalens.metrics.invocations import BatchSummary, InitFailure, Invocation
 from lambdalens.metrics.names import FUNCTION_METRICS, PIPELINE_METRICS
 from lambdalens.metrics.pipeline import PipelineStats, build_pipeline_metrics
 from lambdalens.metrics.pricing import DEFAULT_PRICES, PriceTable, invocation_cost
-from lambdalens.metrics.settings import MetricsSettings, SettingsError
+from lambdalens.metrics.settings import MetricsSettings
+from lambdalens.settings import SettingsError
 
 __all__ = [
     "DEFAULT_PRICES",

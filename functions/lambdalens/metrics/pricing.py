@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from lambdalens.settings import SettingsError
+
 MS_PER_SECOND = Decimal(1000)
 MB_PER_GB = Decimal(1024)
 ONE_MILLION = Decimal(1_000_000)
@@ -41,7 +43,7 @@ class PriceTable:
     @classmethod
     def from_json(cls, text: str, variable: str = "LAMBDA_PRICES") -> PriceTable:
         """Parse the override JSON over the defaults; :class:`SettingsError` names ``variable``."""
-        from lambdalens.metrics.settings import SettingsError, normalize_architecture
+        from lambdalens.metrics.settings import normalize_architecture  # imports this module
 
         expected = 'JSON like {"gb_second": {"x86_64": 0.0000166667, "arm64": 0.0000133334}, "per_million_requests": 0.2}'
         try:

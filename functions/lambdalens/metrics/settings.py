@@ -1,8 +1,10 @@
 """Settings of the metrics stage, parsed once from the environment into typed objects.
 
 Precedence is explicit argument > environment variable > default. Every environment
-variable name lives once, as a constant below; a bad value raises :class:`SettingsError`
-naming the variable, what it expects and what it got.
+variable name lives once: the metrics stage's own below, the ones other stages read too
+(``PIPELINE_NAME``, ``AWS_REGION``) in :mod:`lambdalens.settings`, whose helpers read them; a
+bad value raises :class:`~lambdalens.settings.SettingsError` naming the variable, what it
+expects and what it got.
 """
 
 from __future__ import annotations
@@ -12,14 +14,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import orjson
-
 from lambdalens.metrics.pricing import DEFAULT_PRICES, PriceTable
+from lambdalens.settings import (
+    DEFAULT_PIPELINE,
+    ENV_PIPELINE,
+    ENV_REGION,
+    SettingsError,
+    env_int,
+    env_json,
+    env_str,
+)
 
 #: CloudWatch namespace of every metric (shared with Powertools).
 ENV_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
-#: Value of the ``Pipeline`` dimension.
-ENV_PIPELINE = "PIPELINE_NAME"
 #: JSON overriding the price table (see :meth:`PriceTable.from_json`).
 ENV_PRICES = "LAMBDA_PRICES"
 #: JSON object function name -> architecture (``x86_64`` or ``arm64``).
@@ -28,76 +35,12 @@ ENV_ARCHITECTURES = "FUNCTION_ARCHITECTURES"
 ENV_CONFIG_TTL = "FUNCTION_CONFIG_TTL_SECONDS"
 #: ``auto`` | ``always`` | ``never``: add the ``[FunctionName, AccountId, Region]`` dimension set.
 ENV_ACCOUNT_DIMENSIONS = "METRICS_ACCOUNT_DIMENSIONS"
-#: Region the parser runs in (set by Lambda).
-ENV_REGION = "AWS_REGION"
 
 DEFAULT_NAMESPACE = "LambdaLens"
-DEFAULT_PIPELINE = "lambdalens"
 DEFAULT_CONFIG_TTL_SECONDS = 900
 
 AccountDimensions = Literal["auto", "always", "never"]
 ARCHITECTURES = ("x86_64", "arm64")
-
-
-class SettingsError(ValueError):
-    """An environment variable (or argument) has a value lambdalens cannot use."""
-
-    def __init__(self, variable: str, expected: str, got: object) -> None:
-        super().__init__(f"{variable} must be {expected}, got {got!r}")
-        self.variable = variable
-
-
-def env_str(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, "").strip()
-    return value or default
-
-
-def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(name, f"an integer >= {minimum}", raw) from None
-    if value < minimum:
-        raise SettingsError(name, f"an integer >= {minimum}", raw)
-    return value
-
-
-def env_float(
-    env: Mapping[str, str],
-    name: str,
-    default: float,
-    *,
-    minimum: float,
-    maximum: float | None = None,
-    strict_min: bool = False,
-) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    bounds = f"{'>' if strict_min else '>='} {minimum}" + (
-        f" and <= {maximum}" if maximum is not None else ""
-    )
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(name, f"a number {bounds}", raw) from None
-    too_low = value <= minimum if strict_min else value < minimum
-    if value != value or too_low or (maximum is not None and value > maximum):
-        raise SettingsError(name, f"a number {bounds}", raw)
-    return value
-
-
-def env_json(env: Mapping[str, str], name: str) -> Any:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise SettingsError(name, "valid JSON", raw) from None
 
 
 def normalize_architecture(value: object) -> str | None:
