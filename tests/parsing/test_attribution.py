@@ -414,6 +414,33 @@ def test_cold_start_needs_the_init_in_the_same_stream() -> None:
     assert {d["faas.coldstart"] for d in warm_docs} == {False}
 
 
+def test_provisioned_concurrency_init_does_not_make_a_cold_start() -> None:
+    """Provisioned concurrency runs the init ahead of any request (``platform.initStart``
+    ``initializationType: provisioned-concurrency``): the first invocation after it is not cold,
+    while an on-demand init makes it cold."""
+    records = [
+        {"time": "2024-05-20T16:29:44.833Z", "type": "platform.initStart",
+         "record": {"initializationType": "provisioned-concurrency", "phase": "init", "runtimeVersion": "python:3.12.v27"}},
+        {"time": "2024-05-20T16:29:45.236Z", "type": "platform.initReport",
+         "record": {"initializationType": "provisioned-concurrency", "phase": "init", "status": "success",
+                    "metrics": {"durationMs": 403.112}}},
+        {"time": "2024-05-20T16:29:45.237Z", "type": "platform.start", "record": {"requestId": RID_A, "version": "$LATEST"}},
+        {"time": "2024-05-20T16:29:45.292Z", "type": "platform.report",
+         "record": {"requestId": RID_A, "status": "success",
+                    "metrics": {"durationMs": 53.0, "billedDurationMs": 54, "memorySizeMB": 256, "maxMemoryUsedMB": 78}}},
+    ]  # fmt: skip
+    stream = "2024/05/20/[$LATEST]5d0c4a4e6b8f4f0fa4f3c3b2a1f0e9d8"
+    lines = [json.dumps(r, separators=(",", ":")) for r in records]
+    docs = parse_batch([synthetic_stream(stream, lines)])
+    (report_doc,) = [d for d in docs if d["lambda.event_type"] == "report"]
+    assert report_doc["faas.coldstart"] is False
+    on_demand = [line.replace("provisioned-concurrency", "on-demand") for line in lines]
+    (report_doc,) = [
+        d for d in parse_batch([synthetic_stream(stream, on_demand)]) if d["lambda.event_type"] == "report"
+    ]
+    assert report_doc["faas.coldstart"] is True
+
+
 OUTCOMES = [
     ("python-text-timeout-legacy", ["timeout"]),  # "Task timed out" printed after the REPORT
     ("node-text-timeout", ["timeout"]),  # ... before END

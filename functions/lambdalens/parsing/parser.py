@@ -136,9 +136,9 @@ class _Stream:
     init_id: str | None = None  # identifies the init attempt that init-phase documents belong to
     open_error: Document | None = None  # the error a continuation line would extend
     invocation: list[Document] | None = None  # the documents of ``current``
-    init_type: str | None = (
-        None  # platform.initStart initializationType (on-demand, provisioned-concurrency, ...)
-    )
+    # ``initializationType`` of the init in progress (on-demand, provisioned-concurrency, ...):
+    # only JSON ``platform.initStart`` records say; the START that ends the init clears it
+    init_type: str | None = None
     # The stream's base document (see BatchParser._base_document) and what it was made for
     base: Document | None = None
     base_owner: str = ""
@@ -328,6 +328,7 @@ class BatchParser:
         stream.invocation = None
         stream.in_init = False
         stream.init_id = None
+        stream.init_type = None
         doc["severity.text"] = "INFO"
         doc["severity.number"] = SEVERITY_NUMBER["INFO"]
         doc["lambda.event_type"] = START
@@ -374,11 +375,11 @@ class BatchParser:
             stream.invocation = None
             stream.in_init = False
             stream.init_id = None
+            stream.init_type = None
         elif event_type == INIT_START:
             stream.in_init = True
             stream.current = None
             stream.invocation = None
-            stream.init_type = (doc.get("attributes") or {}).get("initializationType")
             stream.init_id = doc["log.record.uid"]
             doc.pop("faas.invocation_id", None)
         if event_type in (INIT_ERROR, INIT_START):
@@ -449,7 +450,12 @@ class BatchParser:
         """A JSON log line: a ``platform.*`` record, a runtime's error object, or an application's."""
         kind = obj.get("type")
         if kind is not None and isinstance(kind, str) and kind.startswith("platform.") and "record" in obj:
-            return apply_platform_json(doc, obj)
+            event_type = apply_platform_json(doc, obj)
+            if event_type == INIT_START:
+                record = obj["record"]
+                init_type = record.get("initializationType") if type(record) is dict else None
+                stream.init_type = init_type if type(init_type) is str else None
+            return event_type
         message = obj.get("message")
         runtime_error_shape = (
             ("errorType" in obj and "logger" not in obj and "exception" not in obj and "message" not in obj)
