@@ -128,3 +128,30 @@ def test_a_payload_of_only_malformed_events_still_gives_one_document_each() -> N
     assert all("lambda.parse_error" in d for d in docs)
     assert parser.stats.salvaged == 5
     assert parser.stats.events == 5
+
+
+def test_integer_ids_are_parsed_normally_with_the_id_as_a_string() -> None:
+    """moto and LocalStack deliver small integer ids: the event is fine, only its id is a number."""
+    as_ints = copy.deepcopy(SAMPLE)
+    as_strings = copy.deepcopy(SAMPLE)
+    for i, (a, b) in enumerate(zip(as_ints["logEvents"], as_strings["logEvents"], strict=True)):
+        a["id"], b["id"] = i, str(i)
+    docs, parser = parse_record(as_ints)
+    assert parser.stats.salvaged == 0
+    assert [d["log.record.uid"] for d in docs] == [str(i) for i in range(len(docs))]
+    assert docs == parse_record(as_strings)[0]
+
+
+def test_an_empty_id_gets_the_synthetic_id_of_a_missing_one() -> None:
+    """An empty id cannot be a document _id: it gets the stable synthetic id a missing id gets,
+    and the event (whose message is fine) is parsed as usual."""
+    empty = with_event(BARE, {**ORIGINAL, "id": ""})
+    missing = with_event(BARE, {k: v for k, v in ORIGINAL.items() if k != "id"})
+    docs, parser = parse_record(empty)
+    again, _ = parse_record(empty)
+    uid = docs[BARE]["log.record.uid"]
+    assert uid and uid == again[BARE]["log.record.uid"] == parse_record(missing)[0][BARE]["log.record.uid"]
+    assert len({d["log.record.uid"] for d in docs}) == len(docs)
+    assert parser.stats.salvaged == 0
+    baseline, _ = parse_record(SAMPLE)
+    assert {**docs[BARE], "log.record.uid": ORIGINAL["id"]} == baseline[BARE]

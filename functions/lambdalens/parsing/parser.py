@@ -204,17 +204,21 @@ class BatchParser:
             try:
                 message = event["message"]
                 ts = event["timestamp"]
-                if type(message) is not str or type(ts) is not int or type(event["id"]) is not str:
-                    raise TypeError(
-                        "a log event needs a string id, an integer timestamp and a string message"
-                    )
+                event_id = event["id"]
+                if (
+                    type(message) is not str
+                    or type(ts) is not int
+                    or type(event_id) is not str
+                    or not event_id
+                ):
+                    event_id = _irregular_event_id(event_id, message, ts, payload, position)
                 seconds = ts // 1000
                 prefix = seconds_cache.get(seconds)
                 doc["@timestamp"] = (
                     prefix + _MILLIS[ts - seconds * 1000] if prefix is not None else iso_ms(ts)
                 )
                 doc["body"] = message
-                doc["log.record.uid"] = event["id"]
+                doc["log.record.uid"] = event_id
                 # The commonest layouts have a fast path (see _FAST_PATHS); it declines what it
                 # does not recognise, and a line that may continue a stack trace is never its.
                 fast_path = fast_paths.get(message[:1])
@@ -411,8 +415,7 @@ class BatchParser:
         if isinstance(event_id, str | int) and str(event_id):
             doc["log.record.uid"] = str(event_id)
         else:
-            where = payload.record_id or f"{payload.log_group}/{payload.log_stream}"
-            doc["log.record.uid"] = f"{where}:{position}"
+            doc["log.record.uid"] = _synthetic_event_id(payload, position)
         doc["severity.text"] = "WARN"
         doc["severity.number"] = SEVERITY_NUMBER["WARN"]
         doc["lambda.event_type"] = APP_LOG
@@ -766,6 +769,28 @@ _FAST_PATHS: dict[str, Callable[[BatchParser, Document, str, _Stream, tuple[str,
     "[": BatchParser._bracket_fast,
     **dict.fromkeys("0123456789", BatchParser._digit_fast),
 }
+
+
+def _synthetic_event_id(payload: SubscriptionPayload, position: int) -> str:
+    """An id for an event that has none: its record (or stream) and its position in the payload,
+    the same again when the record is redelivered."""
+    where = payload.record_id or f"{payload.log_group}/{payload.log_stream}"
+    return f"{where}:{position}"
+
+
+def _irregular_event_id(
+    event_id: object, message: object, ts: object, payload: SubscriptionPayload, position: int
+) -> str:
+    """The ``log.record.uid`` of an event whose id is not a non-empty string (moto and LocalStack
+    deliver integers; an empty id gets a synthetic one like a missing id). Raises TypeError when
+    the event cannot be parsed (the caller salvages it)."""
+    if type(message) is not str or type(ts) is not int:
+        raise TypeError("a log event needs an id, an integer timestamp and a string message")
+    if type(event_id) is int:
+        return str(event_id)
+    if event_id == "":
+        return _synthetic_event_id(payload, position)
+    raise TypeError("a log event needs a string or integer id")
 
 
 def _complete_invocation(docs: list[Document]) -> None:
