@@ -171,6 +171,27 @@ def test_stderr_lines_belong_to_the_open_invocation_and_lines_after_report_to_no
     assert [d.get("faas.invocation_id") for d in docs] == [RID_A] * 6 + [None] + [RID_B] * 4
 
 
+@pytest.mark.parametrize(
+    "line",
+    ["[ERROR] - payment failed for order A-1042\n", "[ERROR] (charge) card declined\n", "[ERROR] \n"],
+)
+def test_an_error_line_printed_by_the_application_is_parsed_not_salvaged(line: str) -> None:
+    """``print("[ERROR] - ...")`` is not the Python runtime's ``[ERROR] <type>: <message>``
+    record: it is an ERROR line of the request that printed it (it used to trip an assertion
+    and be salvaged as a WARN document without request id)."""
+    messages = [
+        f"START RequestId: {RID_A} Version: $LATEST\n",
+        line,
+        f"END RequestId: {RID_A}\n",
+        report(RID_A),
+    ]
+    docs = parse_batch([synthetic_stream("2024/05/01/[$LATEST]3b68986ab0542147c60337622815f83d", messages)])
+    doc = docs[1]
+    assert "lambda.parse_error" not in doc
+    assert doc["severity.text"] == "ERROR"
+    assert doc["faas.invocation_id"] == RID_A
+
+
 def test_interleaved_containers_keep_their_own_requests() -> None:
     """Two execution environments of one function print at the same time; their payloads arrive
     interleaved in the batch. A bare line belongs to the request open in its own log stream."""

@@ -615,9 +615,12 @@ class BatchParser:
                 return self._error_kind(doc, stream, default)
         return APP_LOG
 
-    def _python_unhandled(self, doc: Document, message: str, stream: _Stream) -> str:
+    def _python_unhandled(self, doc: Document, message: str, stream: _Stream) -> str | None:
+        """The Python runtime's ``[ERROR] <type>: <message>`` record; None (``doc`` untouched)
+        for a line the application printed with an ``[ERROR] `` prefix of its own."""
         m = PYTHON_UNHANDLED.match(message)
-        assert m is not None  # the caller checked the prefix
+        if m is None:
+            return None
         doc["exception.type"] = m["type"]
         doc["exception.message"] = m["msg"] or ""
         text = message.replace("\r", "\n")
