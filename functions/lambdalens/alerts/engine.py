@@ -33,7 +33,7 @@ from lambdalens.alerts import detect
 from lambdalens.alerts.detect import Signal, detect_signals
 from lambdalens.alerts.kinds import SEVERITY, AlertKind, Severity
 from lambdalens.alerts.message import Alert, Redact, render
-from lambdalens.alerts.publisher import Deadline, Publisher, RetryPolicy
+from lambdalens.alerts.publisher import Publisher, RemainingMs, RetryPolicy
 from lambdalens.alerts.settings import AlertSettings
 from lambdalens.alerts.state import AlertState, DueDigest
 from lambdalens.metrics.functions import FunctionConfigCache
@@ -53,6 +53,7 @@ from lambdalens.metrics.invocations import (
     summarize,
     text,
 )
+from lambdalens.retry import Deadline
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ class AlertEngine:
     def process(
         self,
         documents: Iterable[Document],
-        deadline: Deadline | None = None,
+        deadline: RemainingMs | None = None,
         *,
         summary: BatchSummary | None = None,
     ) -> AlertOutcome:
@@ -196,7 +197,7 @@ class AlertEngine:
         outcome = AlertOutcome()
         if not self.settings.enabled:
             return outcome
-        deadline = deadline or no_deadline
+        budget = self.publisher.policy.deadline(deadline or no_deadline)
         self._handled = set()
         try:
             summary = summary if summary is not None else summarize(documents)
@@ -215,15 +216,15 @@ class AlertEngine:
             outcome.failed += 1
             return outcome
         try:
-            signals += self._regressions(summary, deadline)
-            self._process(signals, deadline, outcome)
-            self._send_due_digests(deadline, outcome)
+            signals += self._regressions(summary, budget)
+            self._process(signals, budget, outcome)
+            self._send_due_digests(budget, outcome)
         except Exception:
             logger.exception(
                 "lambdalens alerts: alert state unavailable; rate limiting in memory for this batch"
             )
             try:
-                self._fallback(signals, deadline, outcome)
+                self._fallback(signals, budget, outcome)
             except Exception:
                 logger.exception("lambdalens alerts: fallback failed")
                 outcome.failed += 1
@@ -234,7 +235,7 @@ class AlertEngine:
         s = self.settings
         if not signals:
             return
-        if deadline() < self.publisher.policy.reserve_ms:
+        if deadline.expired():
             # Claiming now would lose these occurrences: leave them unclaimed, say so.
             logger.error("lambdalens alerts: no time left to alert on %d occurrences", len(signals))
             outcome.failed += 1
@@ -348,7 +349,7 @@ class AlertEngine:
             groups[(inv.function, int(memory or 0))].append((report, duration, inv.invocation_id))
         out: list[Signal] = []
         for (fn, memory), rows in sorted(groups.items()):
-            if deadline() < self.publisher.policy.reserve_ms:
+            if deadline.expired():
                 break
             newest = max(inv_ts for inv_ts in (_ts(r) for r, _, _ in rows))
             baseline = self._baseline(fn, memory, newest)
@@ -401,7 +402,7 @@ class AlertEngine:
         kind, fn, group = candidate.kind, candidate.function, candidate.group
         n = len(candidate.signals)
         self._handled.add((fn, kind.value, group))
-        if deadline() < self.publisher.policy.reserve_ms:
+        if deadline.expired():
             logger.error("lambdalens alerts: no time left for the %s alert of %s", kind.value, fn)
             outcome.failed += 1
             return
@@ -447,10 +448,10 @@ class AlertEngine:
         )
 
     def _send_due_digests(self, deadline: Deadline, outcome: AlertOutcome, limit: int = 10) -> None:
-        if deadline() < self.publisher.policy.reserve_ms:
+        if deadline.expired():
             return
         for due in self.state.due_digests(limit):
-            if deadline() < self.publisher.policy.reserve_ms:
+            if deadline.expired():
                 return
             self._send_digest(due, deadline, outcome)
 
@@ -486,7 +487,7 @@ class AlertEngine:
             if self._local_gates.get(key, 0) > now:
                 outcome.suppressed += len(sigs)
                 continue
-            if deadline() < self.publisher.policy.reserve_ms:
+            if deadline.expired():
                 outcome.failed += 1
                 continue
             self._local_gates[key] = now + self.settings.quiet_ms

@@ -1,25 +1,27 @@
 """Publishing on SNS: retried with backoff within a deadline, never raising.
 
 The retry policy is one small piece: throttling, 5xx and connection errors are retried with
-full-jitter exponential backoff while the deadline leaves room; anything else (topic not
-found, not authorised, invalid parameter) fails at once. Either way :meth:`Publisher.publish`
-returns ``False`` and logs, so a publishing problem never fails indexing.
+full-jitter exponential backoff while the deadline leaves room (the indexer's
+:class:`~lambdalens.retry.Backoff` and :class:`~lambdalens.retry.Deadline`, configured by
+:class:`RetryPolicy`); anything else (topic not found, not authorised, invalid parameter)
+fails at once. Either way :meth:`Publisher.publish` returns ``None`` and logs, so a
+publishing problem never fails indexing.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from lambdalens.alerts.message import AlertMessage
+from lambdalens.retry import Backoff, Deadline
 
 logger = logging.getLogger(__name__)
 
-Deadline = Callable[[], int]
+RemainingMs = Callable[[], int]
 """Milliseconds left (e.g. ``context.get_remaining_time_in_millis``)."""
 
 RETRYABLE_CODES = frozenset(
@@ -56,16 +58,24 @@ def is_retryable(exc: BaseException) -> bool:
 
 @dataclass(slots=True)
 class RetryPolicy:
-    """At most ``max_attempts`` tries; the n-th wait is uniform in [0, min(cap, base × 2^n)]."""
+    """At most ``max_attempts`` tries; the wait after the n-th is uniform in
+    [0, min(max_delay_ms, base_delay_ms × 2^(n-1))]; nothing is tried, and no wait begins
+    that would end, within ``reserve_ms`` of the deadline."""
 
     max_attempts: int = 5
     base_delay_ms: int = 100
     max_delay_ms: int = 2000
-    #: Stop trying when fewer than this many milliseconds would be left.
+    #: Stop trying when this many milliseconds or fewer would be left.
     reserve_ms: int = 1000
 
-    def delay_ms(self, attempt: int, rng: Callable[[float, float], float] = random.uniform) -> float:
-        return rng(0, min(self.max_delay_ms, self.base_delay_ms * 2**attempt))
+    def deadline(self, remaining_ms: RemainingMs) -> Deadline:
+        """``remaining_ms`` less the reserve."""
+        return Deadline(remaining_ms, self.reserve_ms)
+
+    def backoff(self, sleep: Callable[[float], None] = time.sleep) -> Backoff:
+        return Backoff(
+            base_ms=self.base_delay_ms, max_ms=self.max_delay_ms, max_attempts=self.max_attempts, sleep=sleep
+        )
 
 
 class Publisher:
@@ -92,15 +102,21 @@ class Publisher:
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
 
-    def publish(self, message: AlertMessage, deadline: Deadline) -> str | None:
-        """The SNS MessageId, or None when it could not be published (logged, never raised)."""
+    def publish(self, message: AlertMessage, deadline: Deadline | RemainingMs) -> str | None:
+        """The SNS MessageId, or None when it could not be published (logged, never raised).
+
+        ``deadline``: a :class:`~lambdalens.retry.Deadline`, or the milliseconds left (the
+        policy's ``reserve_ms`` is kept free).
+        """
         kwargs = message.publish_kwargs(self._topic)
-        policy = self.policy
+        if not isinstance(deadline, Deadline):
+            deadline = self.policy.deadline(deadline)
+        backoff = self.policy.backoff(self._sleep)
         last: BaseException | None = None
-        for attempt in range(policy.max_attempts):
-            if deadline() < policy.reserve_ms:
+        for attempt in range(1, self.policy.max_attempts + 1):
+            if deadline.expired():
                 logger.error(
-                    "lambdalens alerts: no time left to publish %r (attempt %d)", message.subject, attempt + 1
+                    "lambdalens alerts: no time left to publish %r (attempt %d)", message.subject, attempt
                 )
                 return None
             try:
@@ -108,12 +124,8 @@ class Publisher:
                 return str(response.get("MessageId", ""))
             except Exception as exc:
                 last = exc
-                if not is_retryable(exc):
+                if not is_retryable(exc) or not backoff.wait(attempt, deadline):
                     break
-                wait = policy.delay_ms(attempt)
-                if deadline() - wait < policy.reserve_ms:
-                    break
-                self._sleep(wait / 1000)
         logger.error(
             "lambdalens alerts: could not publish %r to %s: %s",
             message.subject,

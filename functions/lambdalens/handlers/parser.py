@@ -30,7 +30,6 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from lambdalens.alerts.engine import AlertEngine, AlertOutcome
 from lambdalens.alerts.settings import AlertSettings
 from lambdalens.config import ParserConfig
-from lambdalens.indexing.retry import Deadline
 from lambdalens.metrics.emf import emf_record, emit
 from lambdalens.metrics.function_metrics import build_function_metrics
 from lambdalens.metrics.functions import FunctionConfigCache
@@ -38,6 +37,7 @@ from lambdalens.metrics.pipeline import PipelineStats
 from lambdalens.metrics.settings import MetricsSettings
 from lambdalens.pipeline import BatchOutcome, Pipeline
 from lambdalens.redaction import Redactor
+from lambdalens.retry import Deadline
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "lambdalens"))
 
@@ -65,7 +65,7 @@ def build_runtime(env: dict[str, str] | None = None) -> Runtime:
     from lambdalens.indexing.client import BulkTransport, make_client
     from lambdalens.indexing.dead_letter import DeadLetterWriter
     from lambdalens.indexing.indexer import BulkIndexer
-    from lambdalens.indexing.retry import Backoff
+    from lambdalens.retry import Backoff
 
     environ = dict(os.environ) if env is None else env
     config = ParserConfig.from_env(environ)

@@ -27,9 +27,9 @@ from lambdalens.indexing.bulk_body import (
     build_chunks,
 )
 from lambdalens.indexing.client import RETRYABLE_STATUSES, BulkRequestError, PayloadTooLarge
-from lambdalens.indexing.retry import Backoff, Deadline
 from lambdalens.indexing.safe_form import safe_form
 from lambdalens.parsing.document import Document
+from lambdalens.retry import Backoff, Deadline
 
 logger = logging.getLogger(__name__)
 

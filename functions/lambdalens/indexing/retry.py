@@ -1,60 +1,6 @@
-"""When to try again: exponential backoff with full jitter, bounded by the Lambda's deadline."""
+"""The indexer's retry policy: :class:`~lambdalens.retry.Backoff` within a
+:class:`~lambdalens.retry.Deadline`, shared with the alert publisher (see :mod:`lambdalens.retry`)."""
 
-from __future__ import annotations
+from lambdalens.retry import Backoff, Deadline
 
-import random
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
-
-@dataclass
-class Deadline:
-    """The time left before the Lambda must stop, minus a safety margin.
-
-    ``remaining_ms`` is usually ``context.get_remaining_time_in_millis``.
-    """
-
-    remaining_ms: Callable[[], int]
-    margin_ms: int = 10_000
-
-    def left_ms(self) -> int:
-        """Milliseconds of work left before the margin (never negative)."""
-        return max(0, self.remaining_ms() - self.margin_ms)
-
-    def expired(self) -> bool:
-        return self.left_ms() <= 0
-
-    @classmethod
-    def after(cls, seconds: float, margin_ms: int = 0) -> Deadline:
-        """A deadline ``seconds`` from now (CLI, tests)."""
-        end = time.monotonic() + seconds
-        return cls(lambda: int((end - time.monotonic()) * 1000), margin_ms)
-
-
-@dataclass
-class Backoff:
-    """Full-jitter exponential backoff: attempt ``n`` sleeps uniform(0, min(max, base * 2**n)).
-
-    See "Exponential Backoff And Jitter" (AWS Architecture Blog): full jitter spreads
-    retries of many concurrent shards so they do not hit OpenSearch in lockstep.
-    """
-
-    base_ms: int = 200
-    max_ms: int = 10_000
-    max_attempts: int = 10
-    rng: random.Random = field(default_factory=random.Random)
-    sleep: Callable[[float], None] = time.sleep
-
-    def delay_ms(self, attempt: int) -> float:
-        return self.rng.uniform(0, min(self.max_ms, self.base_ms * 2 ** max(0, attempt - 1)))
-
-    def wait(self, attempt: int, deadline: Deadline) -> bool:
-        """Sleep before retry ``attempt`` (1-based); False when there is no time or no attempt left."""
-        if attempt > self.max_attempts:
-            return False
-        delay = min(self.delay_ms(attempt), deadline.left_ms())
-        if deadline.left_ms() - delay <= 0:
-            return False
-        self.sleep(delay / 1000)
-        return True
+__all__ = ["Backoff", "Deadline"]

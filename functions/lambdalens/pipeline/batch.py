@@ -32,9 +32,9 @@ from lambdalens.indexing.indexer import (
     BulkIndexer,
     IndexReport,
 )
-from lambdalens.indexing.retry import Deadline
 from lambdalens.parsing import BatchParser, Document
 from lambdalens.pipeline.limits import truncate_long_body
+from lambdalens.retry import Deadline
 
 logger = logging.getLogger(__name__)
 

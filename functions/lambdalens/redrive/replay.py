@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 
 from lambdalens.indexing.dead_letter import DeadLetter, DeadLetterWriter
 from lambdalens.indexing.indexer import BulkIndexer, IndexReport, Transport
-from lambdalens.indexing.retry import Deadline
 from lambdalens.parsing.document import Document
 from lambdalens.pipeline import Pipeline
 from lambdalens.redrive.report import WOULD_INDEX
+from lambdalens.retry import Deadline
 
 T = TypeVar("T")
 

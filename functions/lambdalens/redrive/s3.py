@@ -43,7 +43,6 @@ import orjson
 from lambdalens.decoding import RecordId
 from lambdalens.indexing.dead_letter import DeadLetter
 from lambdalens.indexing.indexer import PENDING, REJECTED, IndexReport
-from lambdalens.indexing.retry import Deadline
 from lambdalens.pipeline import Pipeline
 from lambdalens.redrive.progress import Progress
 from lambdalens.redrive.replay import (
@@ -65,6 +64,7 @@ from lambdalens.redrive.report import (
     RedriveReport,
     SourceResult,
 )
+from lambdalens.retry import Deadline
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdalens.indexing.retry import Deadline
 from lambdalens.pipeline import Pipeline
 from lambdalens.redrive.onfailure import FailedBatch, NotAnOnFailureRecord, parse_on_failure
 from lambdalens.redrive.progress import Progress
@@ -33,6 +32,7 @@ from lambdalens.redrive.report import (
     SourceResult,
 )
 from lambdalens.redrive.stream import RangeReader
+from lambdalens.retry import Deadline
 
 logger = logging.getLogger(__name__)
 
