@@ -319,6 +319,63 @@ def test_stack_trace_split_over_events_is_one_error(
     assert "log.record.parent_uid" not in docs[end], "the line after the trace is not part of it"
 
 
+def invocation_of(lines: list[str], status: str = "") -> list[Document]:
+    """The documents of one invocation of ``RID_A`` that printed ``lines``."""
+    messages = [
+        f"START RequestId: {RID_A} Version: $LATEST\n",
+        *lines,
+        f"END RequestId: {RID_A}\n",
+        report(RID_A).replace("\t\n", f"\t{status}\n"),
+    ]
+    return parse_batch([synthetic_stream("2024/05/01/[$LATEST]f3c496501d8a9e6efba61744d9326171", messages)])
+
+
+def test_python_traceback_printed_line_by_line_is_one_error() -> None:
+    """``traceback.print_exc()`` / a logging handler on stderr: Lambda makes one event per line.
+    The Python traceback names its type on the LAST line: the first event carries the error
+    (type and message from the last line, the whole trace), the others point at it."""
+    trace = [
+        "Traceback (most recent call last):\n",
+        '  File "/var/task/app.py", line 12, in handler\n',
+        "    ratio = width / height\n",
+        "ZeroDivisionError: division by zero\n",
+    ]
+    docs = invocation_of(trace)
+    errors = [d for d in docs if "exception.type" in d and d["lambda.event_type"] != "report"]
+    assert len(errors) == 1
+    head = errors[0]
+    assert head["body"] == trace[0], "the first event of the trace carries the error"
+    assert (head["exception.type"], head["exception.message"]) == ("ZeroDivisionError", "division by zero")
+    assert 'File "/var/task/app.py", line 12, in handler' in head["exception.stacktrace"]
+    for doc in docs[2:5]:
+        assert doc["log.record.parent_uid"] == head["log.record.uid"]
+        assert doc["lambda.event_type"] == "app_log"
+
+
+def test_chained_python_tracebacks_printed_line_by_line_are_one_error_of_the_last_type() -> None:
+    """``During handling of the above exception ...``: the exception raised last is the error."""
+    trace = [
+        "Traceback (most recent call last):\n",
+        '  File "/var/task/app.py", line 12, in handler\n',
+        '    sku = item["sku"]\n',
+        "KeyError: 'sku'\n",
+        "\n",
+        "During handling of the above exception, another exception occurred:\n",
+        "\n",
+        "Traceback (most recent call last):\n",
+        '  File "/var/task/app.py", line 14, in handler\n',
+        "    raise InvalidOrder(order_id)\n",
+        "app.InvalidOrder: A-1042\n",
+    ]
+    docs = invocation_of([*trace, "order rejected\n"])
+    head = docs[1]
+    assert (head["exception.type"], head["exception.message"]) == ("app.InvalidOrder", "A-1042")
+    assert head["exception.stacktrace"].split("\n") == [line.rstrip("\n") for line in trace]
+    assert [d.get("log.record.parent_uid") for d in docs[2 : 2 + len(trace)]] == [head["log.record.uid"]] * (
+        len(trace) - 1
+    ) + [None], "the line after the trace is not part of it"
+
+
 def test_split_trace_fingerprint_uses_frames_of_every_event() -> None:
     """The frames that decide the fingerprint arrive in continuation events: a different code
     path further down the trace must give a different signature."""

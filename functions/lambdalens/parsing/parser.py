@@ -61,6 +61,8 @@ from lambdalens.parsing.text_formats import (
     GO_PANIC,
     JAVA_LOG4J,
     LEADING_LEVEL,
+    PYTHON_EXCEPTION_LINE,
+    PYTHON_TRACEBACK,
     PYTHON_UNHANDLED,
     REQUEST_ID,
     RUBY_LOGGER,
@@ -135,6 +137,9 @@ class _Stream:
     in_init: bool = False  # INIT_START seen, START not yet
     init_id: str | None = None  # identifies the init attempt that init-phase documents belong to
     open_error: Document | None = None  # the error a continuation line would extend
+    # ``open_error`` when it is a Python traceback printed one line per event whose closing
+    # "<type>: <message>" line (Python prints the type last) has not arrived yet
+    traceback_head: Document | None = None
     invocation: list[Document] | None = None  # the documents of ``current``
     # ``initializationType`` of the init in progress (on-demand, provisioned-concurrency, ...):
     # only JSON ``platform.initStart`` records say; the START that ends the init clears it
@@ -267,7 +272,9 @@ class BatchParser:
         head = stream.open_error
         if head is not None:
             if is_continuation(message, head["body"]):
-                self._continue_error(doc, message, head)
+                self._continue_error(doc, message, head, stream)
+                return
+            if stream.traceback_head is head and self._close_traceback(doc, message, head, stream):
                 return
             stream.open_error = None
         self._complete(doc, self._classify(doc, message, stream), stream, key)
@@ -423,7 +430,7 @@ class BatchParser:
         self.stats.salvaged += 1
         return doc
 
-    def _continue_error(self, doc: Document, message: str, head: Document) -> None:
+    def _continue_error(self, doc: Document, message: str, head: Document, stream: _Stream) -> None:
         doc["log.record.parent_uid"] = head.get("log.record.parent_uid", head["log.record.uid"])
         doc["lambda.event_type"] = APP_LOG
         doc["severity.text"] = head["severity.text"]
@@ -436,6 +443,34 @@ class BatchParser:
         head["exception.stacktrace"] = f"{trace}\n{line}" if trace else line
         if line.startswith("FATAL ERROR: ") and head["body"].startswith("<--- Last few GCs"):
             head["exception.message"] = line[13:].strip()
+        elif line.startswith(PYTHON_TRACEBACK):  # a chained exception's traceback: its type comes last
+            stream.traceback_head = head
+
+    def _open_traceback(self, doc: Document, message: str, stream: _Stream) -> str:
+        """``Traceback (most recent call last):`` printed without its exception line (a traceback
+        printed one line per event): an error whose type and message arrive with its last line."""
+        doc["exception.stacktrace"] = message.replace("\r", "\n").rstrip("\n")
+        doc["severity.text"] = "ERROR"
+        self._errors.append(doc)
+        stream.open_error = stream.traceback_head = doc
+        return APP_LOG
+
+    def _close_traceback(self, doc: Document, message: str, head: Document, stream: _Stream) -> bool:
+        """The ``<type>: <message>`` line that ends the traceback ``head`` opened: it names the
+        error. False for another line (the error ends without it)."""
+        m = PYTHON_EXCEPTION_LINE.match(message.partition("\n")[0].rstrip("\r"))
+        if m is None:
+            return False
+        self._continue_error(doc, message, head, stream)
+        head["exception.type"] = m["type"]
+        if m["msg"] is None:
+            head.pop("exception.message", None)
+        else:
+            head["exception.message"] = m["msg"]
+        if head["lambda.event_type"] == APP_LOG and m["type"] in _OOM_TYPES:
+            head["lambda.event_type"] = OOM
+        stream.traceback_head = None
+        return True
 
     # ------------------------------------------------------------------ classification
     def _json_line(self, doc: Document, message: str, stream: _Stream, key: tuple[str, str]) -> bool:
@@ -695,6 +730,8 @@ class BatchParser:
                 doc["severity.text"] = "ERROR"
                 header_first = not message.startswith("Traceback")
                 return self._error_kind(doc, stream, UNHANDLED_ERROR if header_first else APP_LOG)
+            if message.startswith(PYTHON_TRACEBACK):
+                return self._open_traceback(doc, message, stream)
         m2 = LEADING_LEVEL.match(message)
         if m2 is not None:
             severity = normalize_severity(m2.group(1))

@@ -38,6 +38,14 @@ EXCEPTION_HEADER = re.compile(
     r"|[A-Z][\w]*(?:Exception|Error))(?::\s?(?P<msg>[^\n]*))?$"
 )
 JAVA_TYPE = re.compile(r"(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*")
+PYTHON_TRACEBACK = "Traceback (most recent call last):"
+# The last line of a Python traceback: "KeyError: 'x'", "botocore.exceptions.ClientError: ...",
+# "StopIteration". Python qualifies every exception type but the built-in ones (and __main__'s),
+# whose names end in one of these words.
+PYTHON_EXCEPTION_LINE = re.compile(
+    r"(?P<type>(?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*|[A-Za-z_]\w*(?:Error|Exception|Warning|Interrupt|Exit|Iteration|Group))"
+    r"(?::[ ]?(?P<msg>.*))?$"
+)
 PYTHON_UNHANDLED = re.compile(r"^\[ERROR\] (?P<type>[\w.<>]+)(?:: ?(?P<msg>[^\r\n]*))?")
 RUNTIME_TRAILER = re.compile(r"^(?P<msg>[^\n]+)\n(?P<type>Runtime\.\w+)\n?$")
 GO_PANIC = re.compile(r"^panic: (?P<msg>[^\n]*)")
