@@ -376,6 +376,30 @@ def test_chained_python_tracebacks_printed_line_by_line_are_one_error_of_the_las
     ) + [None], "the line after the trace is not part of it"
 
 
+def test_dotnet_unhandled_exception_of_a_crashing_process_is_an_error() -> None:
+    """The .NET host prints ``Unhandled exception. <Type>: <message>`` and the frames to stderr
+    when the process dies (exception on a background thread, async void); Lambda splits it per line."""
+    crash = [
+        "Unhandled exception. System.InvalidOperationException: Collection was modified; enumeration operation may not execute.\n",
+        "   at System.Collections.Generic.List`1.Enumerator.MoveNext()\n",
+        "   at ShippingQuotes.Cache.Refresh() in /src/ShippingQuotes/Cache.cs:line 41\n",
+        "   at System.Threading.Thread.StartCallback()\n",
+    ]
+    exit_line = f"RequestId: {RID_A} Error: Runtime exited with error: signal: aborted (core dumped)\nRuntime.ExitError\n"
+    docs = invocation_of([*crash, exit_line], status="Status: error\tError Type: Runtime.ExitError\t")
+    head = docs[1]
+    assert head["exception.type"] == "System.InvalidOperationException"
+    assert head["exception.message"] == "Collection was modified; enumeration operation may not execute."
+    assert head["severity.text"] in ("ERROR", "FATAL")
+    assert head["lambda.event_type"] == "unhandled_error"
+    assert "ShippingQuotes.Cache.Refresh" in head["exception.stacktrace"]
+    for doc in docs[2:5]:
+        assert doc["log.record.parent_uid"] == head["log.record.uid"]
+    assert "log.record.parent_uid" not in docs[5], "the runtime's exit line is not part of the trace"
+    (report_doc,) = [d for d in docs if d["lambda.event_type"] == "report"]
+    assert report_doc["lambda.outcome"] == "error"
+
+
 def test_split_trace_fingerprint_uses_frames_of_every_event() -> None:
     """The frames that decide the fingerprint arrive in continuation events: a different code
     path further down the trace must give a different signature."""

@@ -32,9 +32,12 @@ RUBY_LOGGER = re.compile(
     r"^[DIWEFA], \[[^\]]*\]\s+(?P<level>[A-Z]+)(?: (?P<rid>[0-9a-fA-F-]{36}))? -- [^:]*: (?P<rest>.*)", re.S
 )
 GO_LOG = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? (?P<rest>.*)", re.S)
-# A Java / .NET / JS exception header: "java.lang.IllegalStateException: msg", "System.Exception: msg"
+# A Java / .NET / JS exception header: "java.lang.IllegalStateException: msg", "System.Exception: msg";
+# also as the JVM prints an uncaught exception ("Exception in thread "main" ...") and the .NET
+# host a crashing process's ("Unhandled exception. System.Exception: ...", older .NET Core
+# "Unhandled Exception: ...")
 EXCEPTION_HEADER = re.compile(
-    r"^(?:Exception in thread \"[^\"]*\" )?(?P<type>(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable|Fault)"
+    r"^(?:Exception in thread \"[^\"]*\" |Unhandled [Ee]xception[.:] )?(?P<type>(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable|Fault)"
     r"|[A-Z][\w]*(?:Exception|Error))(?::\s?(?P<msg>[^\n]*))?$"
 )
 JAVA_TYPE = re.compile(r"(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*")
