@@ -347,6 +347,84 @@ def test_same_bug_in_one_batch_from_several_containers() -> None:
     assert len({e["exception.fingerprint"] for e in errors}) == 1
 
 
+def invocation_errors(lines: list[str], o: Occurrence = FIRST) -> list[Document]:
+    """The ``unhandled_error`` documents of one invocation that printed ``lines``."""
+    messages = [
+        f"START RequestId: {o.request_id} Version: $LATEST\n",
+        *lines,
+        f"END RequestId: {o.request_id}\n",
+        f"REPORT RequestId: {o.request_id}\tDuration: 12.03 ms\tBilled Duration: 13 ms\tMemory Size: 256 MB\t"
+        "Max Memory Used: 81 MB\t\n",
+    ]
+    payload = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "/aws/lambda/orders-api",
+        "logStream": f"2024/05/01/[$LATEST]{o.container}",
+        "subscriptionFilters": ["lambdalens"],
+        "logEvents": [
+            {"id": f"{o.epoch_ms}{i:04d}", "timestamp": o.epoch_ms + i, "message": m}
+            for i, m in enumerate(messages)
+        ],
+    }
+    docs = parse_payloads([payload_from_json(payload, RecordId("shardId-000000000000", o.request_id), b"")])
+    return [d for d in docs if d["lambda.event_type"] == "unhandled_error"]
+
+
+POWERTOOLS_FRAMES = [
+    ("/opt/python/aws_lambda_powertools/logging/logger.py", 449, "decorate"),
+    ("/opt/python/aws_lambda_powertools/tracing/tracer.py", 313, "decorate"),
+    ("/var/task/app.py", 30, "lambda_handler"),
+    ("/opt/python/aws_lambda_powertools/event_handler/api_gateway.py", 1966, "resolve"),
+    ("/opt/python/aws_lambda_powertools/event_handler/api_gateway.py", 2057, "_resolve"),
+    ("/opt/python/aws_lambda_powertools/event_handler/api_gateway.py", 2220, "_call_route"),
+]
+
+
+def python_error_event(frames: list[tuple[str, int, str]], key: str) -> str:
+    sp, sp2 = "\u00a0\u00a0", "\u00a0\u00a0\u00a0\u00a0"
+    lines = [f"[ERROR] KeyError: '{key}'", "Traceback (most recent call last):"]
+    for file, line, func in frames:
+        lines += [f'{sp}File "{file}", line {line}, in {func}', f"{sp2}..."]
+    return "\n".join(lines)
+
+
+def test_python_fingerprint_uses_the_frames_where_the_error_happened() -> None:
+    """Python prints the innermost frame LAST. Behind Powertools (logger + tracer + event
+    handler) the six outermost application frames are the same for every route: the
+    fingerprint takes the innermost ones, so different bugs deep in the app differ."""
+    order = python_error_event(
+        [
+            *POWERTOOLS_FRAMES,
+            ("/var/task/routes/orders.py", 41, "get_order"),
+            ("/var/task/repo.py", 18, "load_order"),
+        ],
+        "order",
+    )
+    customer = python_error_event(
+        [
+            *POWERTOOLS_FRAMES,
+            ("/var/task/routes/customers.py", 22, "get_customer"),
+            ("/var/task/repo.py", 33, "load_customer"),
+        ],
+        "customer",
+    )
+    (one,) = invocation_errors([order])
+    (two,) = invocation_errors([customer])
+    assert one["exception.fingerprint"] != two["exception.fingerprint"]
+    # the same bug behind a moved line of the same stack is still one signature
+    moved = python_error_event(
+        [
+            *POWERTOOLS_FRAMES,
+            ("/var/task/routes/orders.py", 57, "get_order"),
+            ("/var/task/repo.py", 26, "load_order"),
+        ],
+        "order",
+    )
+    (again,) = invocation_errors([moved], OTHER_CONTAINER)
+    assert again["exception.fingerprint"] == one["exception.fingerprint"]
+
+
 SAMPLE_ERRORS = [
     # (sample, event type, exception.type) of real-format samples: their errors are fingerprinted
     ("python-text-unhandled-error", "unhandled_error", "KeyError"),

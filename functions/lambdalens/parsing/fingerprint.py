@@ -2,8 +2,9 @@
 
 The fingerprint hashes the exception type, the message with its variable parts replaced
 (numbers, UUIDs, request and trace ids, hex, quoted values, timestamps, paths' line
-numbers) and the names of the first application frames of the stack trace (function and
-file names, never line numbers). So it survives new invocations, new containers and
+numbers) and the names of the application frames nearest to where the error happened
+(function and file names, never line numbers): the first ones of a trace printed
+innermost first (Java, Node.js, .NET, Go, Ruby), the last ones of a Python traceback. So it survives new invocations, new containers and
 redeploys that move code around, and differs when the type, the message's shape or the
 code path differs.
 """
@@ -25,10 +26,10 @@ _NORMALISERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\s+"), " "),
 )
 
-# Frame patterns of each runtime: (regex, group of the function name, group of the file or None)
+# Python:  File "/var/task/app.py", line 12, in handler   (printed innermost LAST)
+_PYTHON_FRAME = re.compile(r'File "(?P<file>[^"]+)", line \d+, in (?P<func>[^\s]+)')
+# Frame patterns of the other runtimes (innermost first); groups ``func`` and ``file``
 _FRAME_PATTERNS: tuple[re.Pattern[str], ...] = (
-    # Python:  File "/var/task/app.py", line 12, in handler
-    re.compile(r'File "(?P<file>[^"]+)", line \d+, in (?P<func>[^\s]+)'),
     # Java:    at com.example.Handler.handleRequest(Handler.java:20)
     # Node:    at Runtime.handler (/var/task/index.js:3:20)   |   at /var/task/index.js:3:20
     # .NET:    at MyFunc.Function.Handler(String input) in /src/Function.cs:line 20
@@ -72,8 +73,27 @@ def normalize_message(message: str) -> str:
     return text.strip()[:300]
 
 
+def _application(func: str, file: str) -> bool:
+    where = f"{func} {file}"
+    return not any(marker in where for marker in _RUNTIME_FRAME_MARKERS)
+
+
+def _name(func: str, file: str) -> str:
+    base = file.rsplit("/", 1)[-1].split(":", 1)[0] if file else ""
+    return f"{base}:{func}" if base and func else (func or base)
+
+
 def frame_names(stacktrace: str) -> list[str]:
-    """Application frames of a stack trace as ``file:function`` / ``function``, innermost last."""
+    """The (at most ``MAX_FRAMES``) application frames of a stack trace nearest to where the
+    error happened, as ``file:function`` / ``function``, in the order the trace prints them."""
+    if 'File "' in stacktrace:
+        python = [
+            _name(m["func"], m["file"])
+            for m in _PYTHON_FRAME.finditer(stacktrace)
+            if _application(m["func"], m["file"])
+        ]
+        if python:  # a Python traceback: the innermost frames are the last ones
+            return python[-MAX_FRAMES:]
     found: list[tuple[int, str]] = []
     for pattern in _FRAME_PATTERNS:
         for m in pattern.finditer(stacktrace):
