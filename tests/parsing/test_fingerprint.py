@@ -24,6 +24,8 @@ import pytest
 
 from lambdalens.decoding import RecordId, payload_from_json
 from lambdalens.parsing import Document, fingerprint, parse_payloads
+from lambdalens.parsing.fingerprint import frame_names
+from lambdalens.parsing.structured import stack_text
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
@@ -423,6 +425,52 @@ def test_python_fingerprint_uses_the_frames_where_the_error_happened() -> None:
     )
     (again,) = invocation_errors([moved], OTHER_CONTAINER)
     assert again["exception.fingerprint"] == one["exception.fingerprint"]
+
+
+def go_recovered_panic(label: str, line: int, index: int) -> str:
+    error = {
+        "errorMessage": f"runtime error: index out of range [{index}] with length {index}",
+        "errorType": "boundsError",
+        "stackTrace": [
+            {
+                "path": "github.com/aws/aws-lambda-go@v1.47.0/lambda/errors.go",
+                "line": 39,
+                "label": "lambdaPanicResponse",
+            },
+            {
+                "path": "github.com/aws/aws-lambda-go@v1.47.0/lambda/invoke_loop.go",
+                "line": 122,
+                "label": "callBytesHandlerFunc.func1",
+            },
+            {"path": "runtime/panic.go", "line": 770, "label": "gopanic"},
+            {"path": "runtime/panic.go", "line": 114, "label": "goPanicIndex"},
+            {"path": "github.com/example/stock/cmd/reserver/main.go", "line": line, "label": label},
+        ],
+    }
+    return f"2024/05/01 07:40:02 {json.dumps(error, separators=(',', ':'))}\n"
+
+
+def test_go_recovered_panic_fingerprint_uses_the_application_frame() -> None:
+    """aws-lambda-go reports a recovered panic with ``stackTrace`` objects whose ``label`` has no
+    package (``handle``) and whose library frames are known by their path (with a module
+    version: ``aws-lambda-go@v1.47.0``): the application frame decides the signature, not the
+    library's ``callBytesHandlerFunc.func1`` that every panic goes through."""
+    in_handle = go_recovered_panic("handle", 58, 3)
+    in_reserve = go_recovered_panic("reserveItems", 91, 5)
+    prints = []
+    for line in (in_handle, in_reserve):
+        (error,) = invocation_errors(["2024/05/01 07:40:02 reserving 3 line items\n", line])
+        prints.append(error["exception.fingerprint"])
+    assert prints[0] != prints[1]
+    # and the same panic at a moved line is still the same bug
+    assert fingerprint(
+        "boundsError", "x", stack_text(json.loads(in_handle[20:])["stackTrace"])
+    ) == fingerprint(
+        "boundsError", "x", stack_text(json.loads(go_recovered_panic("handle", 71, 9)[20:])["stackTrace"])
+    )
+    assert frame_names(stack_text(json.loads(in_reserve[20:])["stackTrace"]) or "") == [
+        "main.go:reserveItems"
+    ]
 
 
 SAMPLE_ERRORS = [

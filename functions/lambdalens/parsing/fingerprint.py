@@ -37,9 +37,19 @@ _FRAME_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"^\s*at (?P<file>(?:file://)?/[^\s:]+):\d+:\d+", re.M),
     # Ruby:    /var/task/lambda_function.rb:3:in `lambda_handler'   (also 'Foo#bar' in Ruby 3.4)
     re.compile(r"(?P<file>[^\s:\"\[]+\.rb):\d+:in [`'](?P<func>[^'`]+)'"),
-    # Go:      main.handler(...)  /  github.com/x/y.(*T).Method(0xc000...)
-    re.compile(r"^(?P<func>[\w./-]+(?:\.\(\*?[\w]+\))?\.[\w.]+)\(.*\)$", re.M),
 )
+# Go:      main.handler(...)  /  github.com/x/y.(*T).Method(0xc000...), then "\t<file>:<line> +0x..";
+#          aws-lambda-go's stackTrace objects (rendered by structured.stack_text) label a frame
+#          without its package ("handle", "(*T).Method") and give the file on the next line
+_GO_FRAME = re.compile(
+    r"^(?P<func>(?:[\w/-]++\.)*+(?:\(\*?\w++\)\.)?+\w++(?:\.\w++)*+)\([^\n]*\)$"
+    r"(?:\n\t(?P<file>[^\s:]++):\d)?",
+    re.M,
+)
+# Files of Go's runtime and of aws-lambda-go (a stackTrace path may carry a module version:
+# github.com/aws/aws-lambda-go@v1.47.0/lambda/errors.go; the standard library's is runtime/panic.go)
+_GO_RUNTIME_FILES = ("aws-lambda-go", "/src/runtime/", "/src/reflect/")
+_GO_STDLIB_PREFIXES = ("runtime/", "reflect/")
 
 _RUNTIME_FRAME_MARKERS = (
     "/var/runtime/",
@@ -111,6 +121,17 @@ def frame_names(stacktrace: str) -> list[str]:
             ):
                 base = ""  # Java / .NET: the qualified method name says it all
             found.append((m.start(), f"{base}:{func}" if base and func else (func or base)))
+    for m in _GO_FRAME.finditer(stacktrace):
+        func, file = m["func"], m["file"] or ""
+        if "." not in func and not file:
+            continue  # "word(...)" alone is no Go frame
+        if any(marker in func for marker in _RUNTIME_FRAME_MARKERS) or (
+            file
+            and (any(marker in file for marker in _GO_RUNTIME_FILES) or file.startswith(_GO_STDLIB_PREFIXES))
+        ):
+            continue
+        # a package-qualified name says it all; a bare label is named with its file
+        found.append((m.start(), func if "." in func else _name(func, file)))
     found.sort()
     return [name for _, name in found[:MAX_FRAMES]]
 
