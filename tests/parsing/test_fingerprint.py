@@ -529,6 +529,12 @@ PY_TRACE = (
             "lock held since 2025-11-03 10:12:41,017+0000",
             id="timestamp",
         ),
+        pytest.param(
+            # the SigV4 clock-skew error (a classic in Lambda) prints basic-format ISO 8601
+            "Signature expired: 20240501T094112Z is now earlier than 20240501T094612Z (20240501T095112Z - 5 min.)",
+            "Signature expired: 20240502T101502Z is now earlier than 20240502T102003Z (20240502T102503Z - 5 min.)",
+            id="compact-iso-timestamp",
+        ),
         pytest.param("read 4100 rows, expected 4096", "read 12 rows, expected 0", id="numbers"),
         pytest.param("took 3.25 s", "took 120.5 s", id="decimals"),
         pytest.param("bad object at 0x7f3c8c0a2a18", "bad object at 0x55d1e0", id="hex-address"),

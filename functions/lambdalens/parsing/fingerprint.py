@@ -15,7 +15,11 @@ import hashlib
 import re
 
 _NORMALISERS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"), "<ts>"),
+    # ISO 8601 timestamps, extended (2024-05-01T09:41:12.503Z) and basic (20240501T094112Z, SigV4)
+    (
+        re.compile(r"(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d|\b\d{8}T\d{6})(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"),
+        "<ts>",
+    ),
     (re.compile(r"\b1-[0-9a-f]{8}-[0-9a-f]{24}\b", re.I), "<trace>"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<uuid>"),
     (re.compile(r"\barn:aws[\w-]*:[^\s'\"]+"), "<arn>"),
