@@ -22,8 +22,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
@@ -167,8 +167,9 @@ def emit_metrics(
     settings = rt.metrics_settings
     if home_account and settings.home_account is None:
         settings = dataclasses.replace(settings, home_account=home_account)
-    health = Metrics(namespace=settings.namespace, service="lambdalens")
-    health.set_default_dimensions(Pipeline=settings.pipeline)
+    # EphemeralMetrics: no state shared between invocations or runtimes (Metrics keeps a class-wide store).
+    health = EphemeralMetrics(namespace=settings.namespace, service="lambdalens")
+    health.add_dimension(name="Pipeline", value=settings.pipeline)
     counts = outcome.counts()
     stats = PipelineStats(
         records=counts["records"],
