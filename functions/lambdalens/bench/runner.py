@@ -24,6 +24,7 @@ from lambdalens.bench.workload import generate_payloads, kinesis_event, maximal_
 from lambdalens.decoding import DecodeError, iter_kinesis_event
 from lambdalens.indexing.bulk_body import build_chunks
 from lambdalens.parsing import BatchParser, Document
+from lambdalens.pipeline.memory import paused_gc
 
 
 def floor(event: dict[str, Any]) -> int:
@@ -41,18 +42,19 @@ def floor(event: dict[str, Any]) -> int:
 def pipeline(event: dict[str, Any], document_hook: Callable[[Document], object] | None = None) -> int:
     """What the parser Lambda does before HTTP: decode, parse, finish, serialise bulk bodies
     (and, with ``document_hook``, redact each document as the handler does)."""
-    parser = BatchParser(region="us-east-1")
-    docs: list[Document] = []
-    for result in iter_kinesis_event(event):
-        if isinstance(result, DecodeError):
-            continue
-        for payload in result.payloads:
-            docs.extend(parser.parse(payload))
-    parser.finish()
-    if document_hook is not None:
-        for doc in docs:
-            document_hook(doc)
-    return sum(len(chunk) for chunk in build_chunks(docs))
+    with paused_gc():  # as the handler's pipeline does
+        parser = BatchParser(region="us-east-1")
+        docs: list[Document] = []
+        for result in iter_kinesis_event(event):
+            if isinstance(result, DecodeError):
+                continue
+            for payload in result.payloads:
+                docs.extend(parser.parse(payload))
+        parser.finish()
+        if document_hook is not None:
+            for doc in docs:
+                document_hook(doc)
+        return sum(len(chunk) for chunk in build_chunks(docs))
 
 
 def best_rate(func: Callable[[dict[str, Any]], int], event: dict[str, Any], rounds: int) -> tuple[float, int]:

@@ -34,6 +34,7 @@ from lambdalens.indexing.indexer import (
 )
 from lambdalens.parsing import BatchParser, Document
 from lambdalens.pipeline.limits import truncate_long_body
+from lambdalens.pipeline.memory import paused_gc
 from lambdalens.retry import Deadline
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,16 @@ def process_records(
     request_id: str | None = None,
 ) -> BatchOutcome:
     """Run ``records`` (Kinesis event records, in shard order) through the pipeline."""
+    with paused_gc():
+        return _process_records(pipeline, records, deadline, request_id)
+
+
+def _process_records(
+    pipeline: Pipeline,
+    records: Sequence[Mapping[str, Any]],
+    deadline: Deadline,
+    request_id: str | None,
+) -> BatchOutcome:
     started = time.perf_counter()
     parser = BatchParser(region=pipeline.region)
     outcomes: list[RecordOutcome] = []
