@@ -31,16 +31,20 @@ _NORMALISERS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 # Python:  File "/var/task/app.py", line 12, in handler   (printed innermost LAST)
-_PYTHON_FRAME = re.compile(r'File "(?P<file>[^"]+)", line \d+, in (?P<func>[^\s]+)')
-# Frame patterns of the other runtimes (innermost first); groups ``func`` and ``file``
+_PYTHON_FRAME = re.compile(r'File "(?P<file>[^"\n]+)", line \d+, in (?P<func>[^\s]+)')
+# Frame patterns of the other runtimes (innermost first); groups ``func`` and ``file``. They run
+# on whole stack traces (up to 256 KB): each stays on one line and takes linear time.
+# Java:    at com.example.Handler.handleRequest(Handler.java:20)
+# Node:    at Runtime.handler (/var/task/index.js:3:20)
+# .NET:    at MyFunc.Function.Handler(String input) in /src/Function.cs:line 20
+_AT_FRAME = re.compile(r"^[^\S\n]*+at (?:async )?(?P<func>[^\s(]++)[^\S\n]?\((?P<file>[^)\n]*+)\)", re.M)
 _FRAME_PATTERNS: tuple[re.Pattern[str], ...] = (
-    # Java:    at com.example.Handler.handleRequest(Handler.java:20)
-    # Node:    at Runtime.handler (/var/task/index.js:3:20)   |   at /var/task/index.js:3:20
-    # .NET:    at MyFunc.Function.Handler(String input) in /src/Function.cs:line 20
-    re.compile(r"^\s*at (?:async )?(?P<func>[^\s(]+)\s?\((?P<file>[^)]*)\)", re.M),
-    re.compile(r"^\s*at (?P<file>(?:file://)?/[^\s:]+):\d+:\d+", re.M),
-    # Ruby:    /var/task/lambda_function.rb:3:in `lambda_handler'   (also 'Foo#bar' in Ruby 3.4)
-    re.compile(r"(?P<file>[^\s:\"\[]+\.rb):\d+:in [`'](?P<func>[^'`]+)'"),
+    _AT_FRAME,
+    # Node:    at /var/task/index.js:3:20
+    re.compile(r"^[^\S\n]*+at (?P<file>(?:file://)?/[^\s:]++):\d+:\d+", re.M),
+    # Ruby:    /var/task/lambda_function.rb:3:in `lambda_handler'   (also 'Foo#bar' in Ruby 3.4);
+    #          the path starts where a word does (tried once per word, not at every character)
+    re.compile(r"(?<![^\s:\"\[])(?P<file>[^\s:\"\[]+\.rb):\d+:in [`'](?P<func>[^'`\n]+)'"),
 )
 # Go:      main.handler(...)  /  github.com/x/y.(*T).Method(0xc000...), then "\t<file>:<line> +0x..";
 #          aws-lambda-go's stackTrace objects (rendered by structured.stack_text) label a frame
@@ -118,11 +122,7 @@ def frame_names(stacktrace: str) -> list[str]:
             if any(marker in where for marker in _RUNTIME_FRAME_MARKERS):
                 continue
             base = file.rsplit("/", 1)[-1].split(":", 1)[0] if file else ""
-            if (
-                pattern.pattern.startswith("^\\s*at (?:async )?")
-                and "." in func
-                and not base.endswith((".js", ".mjs", ".cjs", ".ts"))
-            ):
+            if pattern is _AT_FRAME and "." in func and not base.endswith((".js", ".mjs", ".cjs", ".ts")):
                 base = ""  # Java / .NET: the qualified method name says it all
             found.append((m.start(), f"{base}:{func}" if base and func else (func or base)))
     for m in _GO_FRAME.finditer(stacktrace):

@@ -68,9 +68,9 @@ from lambdalens.parsing.text_formats import (
     RUBY_LOGGER,
     RUNTIME_EXIT,
     RUNTIME_TRAILER,
-    TIMEOUT_LINE,
     is_continuation,
     looks_like_request_id,
+    read_timeout,
     split_error_text,
     split_python_prefix,
     split_tab_prefix,
@@ -568,7 +568,7 @@ class BatchParser:
             return self._prefixed(doc, level, request_id, rest, stream)
         m = JAVA_LOG4J.match(message)
         if m is not None:
-            return self._prefixed(doc, m["level"], m["rid"], m["rest"], stream, normalise=True)
+            return self._prefixed(doc, m["level"], m["rid"] or "", m["rest"], stream, normalise=True)
         m = GO_LOG.match(message)
         if m is not None:  # Go's log package: "2024/05/01 12:00:00 message"
             rest = m["rest"]
@@ -666,11 +666,11 @@ class BatchParser:
         return self._error_kind(doc, stream, UNHANDLED_ERROR)
 
     def _timeout(self, doc: Document, message: str) -> str:
-        m = TIMEOUT_LINE.search(message)
-        if m is not None and m["rid"] and REQUEST_ID.fullmatch(m["rid"]):
-            doc["faas.invocation_id"] = m["rid"]
+        request_id, seconds = read_timeout(message) or (None, None)
+        if request_id is not None and REQUEST_ID.fullmatch(request_id):
+            doc["faas.invocation_id"] = request_id
         doc["exception.type"] = "Sandbox.Timedout"
-        doc["exception.message"] = f"Task timed out after {m['secs']} seconds" if m else "Task timed out"
+        doc["exception.message"] = f"Task timed out after {seconds} seconds" if seconds else "Task timed out"
         doc["severity.text"] = "ERROR"
         return TIMEOUT
 

@@ -18,7 +18,7 @@ from lambdalens.parsing.document import Document
 _KV = re.compile(
     r"(?<![A-Za-z])(Billed Restore Duration|Restore Duration|Billed Duration|Init Duration|Max Memory Used"
     r"|Memory Size|Duration|RequestId|Runtime Version ARN|Runtime Version|Version|Status|Error Type"
-    r"|TraceId|SegmentId|Sampled|Phase|Name|State|Events|Types): ?(\[[^\]]*\]|[^\t\n ]+)"
+    r"|TraceId|SegmentId|Sampled|Phase|Name|State|Events|Types): ?(\[[^\]\n]{0,256}\]|[^\t\n ]+)"
 )
 
 _FLOAT_FIELDS = {
@@ -49,7 +49,7 @@ _STR_FIELDS = {
 _REPORT = re.compile(
     r"REPORT RequestId: (\S+)\tDuration: ([\d.]+) ms\tBilled Duration: (\d+) ms\tMemory Size: (\d+) MB\t"
     r"Max Memory Used: (\d+) MB\t(?:Init Duration: ([\d.]+) ms\t)?(?:Status: (\w+)\t(?:Error Type: ([\w.]+)\t)?)?"
-    r"\s*(?:XRAY TraceId: ([\w-]+)\tSegmentId: (\w+)\tSampled: (\w+)\t?)?\s*$"
+    r"\s*+(?:XRAY TraceId: ([\w-]+)\tSegmentId: (\w+)\tSampled: (\w+)\t?)?\s*$"
 )
 
 #: Text platform line prefix -> event type.

@@ -10,6 +10,10 @@
 * Java log4j2 (Lambda appender pattern): ``2024-05-01 12:00:00 <request id> INFO  Class - message``
 * Ruby Logger:              ``I, [2024-05-01T12:00:00.123456 #8]  INFO -- : message``
 * Platform error lines:     ``RequestId: <id> Error: Runtime exited with error: signal: killed\\nRuntime.ExitError``
+
+Every pattern here runs on text a function printed (up to 256 KB per event): each is written
+to take linear time on any input (anchored, possessive quantifiers where a run is followed by
+something it could also match, no adjacent unbounded runs of overlapping characters).
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ import re
 from lambdalens.parsing.severity import normalize_severity
 
 REQUEST_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-TIMEOUT_LINE = re.compile(
-    r"(?:^|\s)(?P<rid>[0-9a-fA-F-]{36})?\s*Task timed out after (?P<secs>[\d.]+) seconds"
-)
+TIMEOUT_TEXT = "Task timed out after "
+_TIMEOUT_SECONDS = re.compile(r"(?P<secs>[\d.]+) seconds")
 RUNTIME_EXIT = re.compile(r"^RequestId: (?P<rid>\S+) (?:Error: )?(?P<msg>[^\n]*)(?:\n(?P<type>[\w.]+))?")
+# "<ts> <request id> <LEVEL> <rest>"; the request id is empty outside an invocation ("<ts>  INFO ...",
+# two separators)
 JAVA_LOG4J = re.compile(
-    r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,:]\d+)?Z?\s+(?P<rid>[0-9a-fA-F-]{36}|\S*)\s+"
+    r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,:]\d+)?Z?\s++(?:(?P<rid>[0-9a-fA-F-]{36}|\S++)\s++|(?<=\s\s))"
     r"(?P<level>TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL)\s+(?P<rest>.*)",
     re.S,
 )
@@ -53,7 +58,8 @@ PYTHON_UNHANDLED = re.compile(r"^\[ERROR\] (?P<type>[\w.<>]+)(?:: ?(?P<msg>[^\r\
 RUNTIME_TRAILER = re.compile(r"^(?P<msg>[^\n]+)\n(?P<type>Runtime\.\w+)\n?$")
 GO_PANIC = re.compile(r"^panic: (?P<msg>[^\n]*)")
 LEADING_LEVEL = re.compile(r"^\[?(TRACE|DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\b[\]:]?", re.I)
-GO_FRAME = re.compile(r"^[\w./-]+(?:\.\(\*?\w+\))?\.[\w.]+\(.*\)$")
+# A Go frame line: "main.handle.func1()", "github.com/x/y.(*T).Method(0xc000...)"
+GO_FRAME = re.compile(r"^(?:[\w/-]++\.)++(?:\(\*?\w++\)\.)?+\w++(?:\.\w++)*+\([^\n]*\)$")
 
 _CONTINUATION_PREFIXES = (
     "Caused by:",
@@ -73,6 +79,20 @@ _CONTINUATION_PREFIXES = (
 def looks_like_request_id(value: str) -> bool:
     """A UUID-shaped request id (cheap check first, the hot path calls this for every line)."""
     return len(value) == 36 and value[8] == "-" and value[13] == "-" and value[18] == "-" and value[23] == "-"
+
+
+def read_timeout(message: str) -> tuple[str | None, str | None] | None:
+    """``[<ts>] [<request id>] Task timed out after <N> seconds`` -> (request id, seconds) as
+    printed (either may be None); None without the timeout text. The request id is the word
+    right before the text (checked by the caller)."""
+    at = message.find(TIMEOUT_TEXT)
+    if at < 0:
+        return None
+    m = _TIMEOUT_SECONDS.match(message, at + len(TIMEOUT_TEXT))
+    before = message[:at].rstrip()
+    word = before[-36:]
+    request_id = word if len(before) == 36 or before[-37:-36].isspace() else None
+    return request_id, (m["secs"] if m is not None else None)
 
 
 def split_python_prefix(message: str) -> tuple[str, str, str] | None:
