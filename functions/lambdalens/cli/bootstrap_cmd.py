@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-
+from lambdalens.cli.argtypes import non_negative_int, positive_int
 from lambdalens.cli.connection import (
     OptionError,
     add_connection_arguments,
@@ -35,6 +33,7 @@ from lambdalens.cli.connection import (
     opensearch_config,
 )
 from lambdalens.cli.connection import default_auth as default_auth  # the auth --auth defaults to
+from lambdalens.cli.output import fail, flat, one_line, write_json
 from lambdalens.indexing.bootstrap import BootstrapError, BootstrapReport, run_bootstrap
 from lambdalens.indexing.templates import (
     DEFAULT_REFRESH_INTERVAL,
@@ -76,30 +75,26 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
             reader_backend_roles=tuple(args.reader_role or ()),
         )
     except (OptionError, ValueError) as exc:  # BootstrapOptions raises ValueError
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
+        return fail(PROG, exc, 2)
     try:
         from lambdalens.indexing.client import make_client
 
         client = make_client(config)
     except Exception as exc:  # no AWS credentials or region; the basic-auth secret cannot be read
-        print(f"{PROG}: cannot create the OpenSearch client: {_one_line(exc)}", file=sys.stderr)
-        return 1
+        return fail(PROG, f"cannot create the OpenSearch client: {_one_line(exc)}", 1)
     try:
         report = run_bootstrap(
             client, options, fgac=_fgac(args.fgac), serverless=serverless, dry_run=args.dry_run
         )
     except BootstrapError as exc:
         _print_report(exc.report, endpoint, args.json, error=str(exc))
-        print(f"{PROG}: {endpoint}: {exc}", file=sys.stderr)
-        return 1
+        return fail(PROG, f"{endpoint}: {exc}", 1)
     _print_report(report, endpoint, args.json)
     return 0
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:300]
-    return text if isinstance(exc, ValueError) else f"{exc.__class__.__name__}: {text}"
+    return flat(exc) if isinstance(exc, ValueError) else one_line(exc, name_alone=False)
 
 
 def _print_report(report: BootstrapReport, endpoint: str, as_json: bool, error: str | None = None) -> None:
@@ -107,27 +102,12 @@ def _print_report(report: BootstrapReport, endpoint: str, as_json: bool, error: 
         data: dict[str, Any] = {"endpoint": endpoint, **report.as_dict()}
         if error is not None:
             data["error"] = error
-        sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
-        sys.stdout.flush()
+        write_json(data)
         return
     if error is not None and not report.steps:
         return
     print(f"{endpoint} ({report.server}){' - dry run' if report.dry_run else ''}")
     print(report.render() if error is None else "\n".join(report.render().splitlines()[:-1]))
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -143,9 +123,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     idx = p.add_argument_group("indices")
     add_index_prefix_argument(idx)
     idx.add_argument(
-        "--shards", type=_positive, default=1, metavar="N", help="primary shards per daily index (1)"
+        "--shards", type=positive_int, default=1, metavar="N", help="primary shards per daily index (1)"
     )
-    idx.add_argument("--replicas", type=_non_negative, default=1, metavar="N", help="replicas per shard (1)")
+    idx.add_argument(
+        "--replicas", type=non_negative_int, default=1, metavar="N", help="replicas per shard (1)"
+    )
     idx.add_argument(
         "--refresh-interval",
         default=DEFAULT_REFRESH_INTERVAL,
@@ -156,13 +138,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     ism = p.add_argument_group("retention (ISM)")
     ism.add_argument(
         "--retention-days",
-        type=_positive,
+        type=positive_int,
         default=DEFAULT_RETENTION_DAYS,
         metavar="N",
         help=f"delete a daily index N days after its creation ({DEFAULT_RETENTION_DAYS})",
     )
     ism.add_argument(
-        "--warm-after-days", type=_positive, metavar="N", help="move a daily index to warm after N days (off)"
+        "--warm-after-days",
+        type=positive_int,
+        metavar="N",
+        help="move a daily index to warm after N days (off)",
     )
     ism.add_argument(
         "--warm-mode",

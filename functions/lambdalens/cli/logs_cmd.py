@@ -32,19 +32,16 @@ from lambdalens.cli.connection import (
     add_connection_arguments,
     add_index_prefix_argument,
     index_prefix,
-    opensearch_config,
 )
-from lambdalens.cli.trace_cmd import (
+from lambdalens.cli.output import emit, fail, wants_ascii, wants_color
+from lambdalens.cli.search_common import (
     EXIT_NOT_FOUND,
-    EXIT_UNAVAILABLE,
     EXIT_USAGE,
-    emit,
     open_client,
-    since_of,
-    wants_ascii,
-    wants_color,
+    search_failed,
+    search_options,
 )
-from lambdalens.search.errors import SearchError, SearchUnavailable
+from lambdalens.search.errors import SearchError
 from lambdalens.search.logs import DEFAULT_LIMIT, find_logs, render_logs
 
 PROG = "lambdalens logs"
@@ -56,13 +53,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     if args.since is None and args.request_id is None:
         args.since = DEFAULT_SINCE
     try:
-        config = opensearch_config(args, env, positive_timeout=True)
-        since = since_of(args)
-        if args.limit < 1:
-            raise OptionError(f"--limit must be 1 or more, got {args.limit}")
+        config, since = search_options(args, env)
     except OptionError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(PROG, exc, EXIT_USAGE)
     try:
         client = open_client(config)
         view = find_logs(
@@ -74,21 +67,13 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
             limit=args.limit,
             index_prefix=index_prefix(args, env),
         )
-    except ValueError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except SearchUnavailable as exc:
-        print(f"{PROG}: cannot connect to {config.endpoint}: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
-    except SearchError as exc:
-        print(f"{PROG}: {config.endpoint} refused the search: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+    except (ValueError, SearchError) as exc:
+        return search_failed(PROG, config.endpoint, exc)
     if not view.documents:
         what = f"request {args.request_id} of {args.function}" if args.request_id else args.function
         when = f" since {args.since}" if args.since else ""
         matching = f" matching {args.query!r}" if args.query else ""
-        print(f"{PROG}: no log lines for {what}{when}{matching}", file=sys.stderr)
-        return EXIT_NOT_FOUND
+        return fail(PROG, f"no log lines for {what}{when}{matching}", EXIT_NOT_FOUND)
     if args.json:
         out = sys.stdout.buffer
         for doc in view.documents:

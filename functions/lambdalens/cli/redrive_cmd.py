@@ -37,8 +37,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-
+from lambdalens.cli.argtypes import positive_int, positive_seconds
 from lambdalens.cli.connection import (
     OptionError,
     add_connection_arguments,
@@ -48,6 +47,7 @@ from lambdalens.cli.connection import (
     require_endpoint,
 )
 from lambdalens.cli.connection import default_auth as default_auth  # the auth --auth defaults to
+from lambdalens.cli.output import fail, one_line, write_json
 from lambdalens.config import (
     ENV_AUTH,
     ENV_DEAD_LETTER_BUCKET,
@@ -145,36 +145,37 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
         since = check_key_time(args.since) if args.since else None
         until = check_key_time(args.until) if args.until else None
     except (OptionError, ValueError) as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
+        return fail(PROG, exc, 2)
     if args.parser_function:
         try:
             env = {**env, **function_environment(args.parser_function, args.region)}
         except Exception as exc:
-            print(
-                f"{PROG}: cannot read the configuration of {args.parser_function}: {_one_line(exc)}",
-                file=sys.stderr,
-            )
-            return 1
+            return fail(PROG, f"cannot read the configuration of {args.parser_function}: {_one_line(exc)}", 1)
     try:
         environment = parser_environment(args, env)
     except OptionError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
+        return fail(PROG, exc, 2)
     try:
         from lambdalens.handlers.parser import build_runtime
 
         pipeline = build_runtime(environment).pipeline
     except ValueError as exc:  # SettingsError, RedactionConfigError: a variable or option is wrong
-        print(f"{PROG}: invalid configuration: {exc}", file=sys.stderr)
-        return 2
+        return fail(PROG, f"invalid configuration: {exc}", 2)
     except Exception as exc:  # no credentials for SigV4, the basic-auth secret cannot be read...
-        print(f"{PROG}: cannot set up the pipeline: {_one_line(exc)}", file=sys.stderr)
-        return 1
+        return fail(PROG, f"cannot set up the pipeline: {_one_line(exc)}", 1)
     region = args.region or environment.get(ENV_REGION) or None
     progress = Progress(sys.stderr, None, "messages" if args.from_sqs else "objects")
     if args.quiet:
         progress.enabled = False
+    shared: dict[str, Any] = {  # what both sources are given
+        "pipeline": pipeline,
+        "batch_size": args.batch_size,
+        "batch_seconds": args.batch_timeout,
+        "dry_run": args.dry_run,
+        "keep": args.keep,
+        "keep_going": args.keep_going,
+        "progress": progress,
+    }
     try:
         if args.from_sqs:
             from lambdalens.redrive.sqs import SqsRedrive
@@ -183,18 +184,12 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
             report = SqsRedrive(
                 sqs=client("sqs"),
                 queue_url=args.from_sqs,
-                pipeline=pipeline,
                 kinesis_for=kinesis_for,
-                batch_size=args.batch_size,
-                batch_seconds=args.batch_timeout,
                 visibility_timeout=args.visibility_timeout,
                 wait_seconds=args.wait_seconds,
                 max_messages=args.max_messages,
-                dry_run=args.dry_run,
-                keep=args.keep,
-                keep_going=args.keep_going,
                 discard_expired=args.discard_expired,
-                progress=progress,
+                **shared,
             ).run()
         else:
             client, _ = _clients(region)
@@ -209,50 +204,28 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
                 s3=client("s3"),
                 bucket=args.from_s3,
                 prefix=prefix,
-                pipeline=pipeline,
                 since=since,
                 until=until,
                 redriven_prefix=args.redriven_prefix,
                 delete=args.delete,
                 reindex_truncated=args.reindex_truncated,
-                batch_size=args.batch_size,
-                batch_seconds=args.batch_timeout,
-                dry_run=args.dry_run,
-                keep=args.keep,
-                keep_going=args.keep_going,
-                progress=progress,
+                **shared,
             ).run()
     except Exception as exc:  # the queue or bucket cannot be read at all
-        print(f"{PROG}: {_one_line(exc)}", file=sys.stderr)
-        return 1
+        return fail(PROG, _one_line(exc), 1)
     _print(report, args.json)
     return 0 if report.ok else 1
 
 
 def _print(report: RedriveReport, as_json: bool) -> None:
     if as_json:
-        sys.stdout.buffer.write(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2) + b"\n")
-        sys.stdout.flush()
+        write_json(report.as_dict())
     else:
         print(report.render())
 
 
 def _one_line(exc: BaseException) -> str:
-    return f"{exc.__class__.__name__}: {' '.join(str(exc).split())[:300]}"
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
+    return one_line(exc, name_alone=False)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -290,10 +263,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
 
     sqs = p.add_argument_group("--from-sqs")
-    sqs.add_argument("--max-messages", type=_positive, metavar="N", help="replay at most N messages")
+    sqs.add_argument("--max-messages", type=positive_int, metavar="N", help="replay at most N messages")
     sqs.add_argument(
         "--visibility-timeout",
-        type=_positive,
+        type=positive_int,
         default=900,
         metavar="S",
         help="seconds a message is hidden while its range is replayed (900)",
@@ -320,7 +293,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         auth_help="sigv4 | aoss | basic | none (default: sigv4 for https, none for http)",
         secret_arn_help=f"secret {{username, password}} for --auth basic (${ENV_SECRET_ARN})",
         region_help="AWS region (default: the AWS configuration)",
-        timeout_type=_seconds,
+        timeout_type=positive_seconds,
         timeout_default=None,
         timeout_help="seconds per OpenSearch request (30)",
     )
@@ -332,10 +305,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="B",
         help=f"where records that still cannot be indexed go (--from-sqs; default: ${ENV_DEAD_LETTER_BUCKET})",
     )
-    idx.add_argument("--batch-size", type=_positive, default=200, metavar="N", help="records per batch (200)")
+    idx.add_argument(
+        "--batch-size", type=positive_int, default=200, metavar="N", help="records per batch (200)"
+    )
     idx.add_argument(
         "--batch-timeout",
-        type=_seconds,
+        type=positive_seconds,
         default=300.0,
         metavar="S",
         help="seconds a batch may spend retrying OpenSearch before it counts as failed (300)",

@@ -24,10 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
 
 import orjson
 
@@ -36,106 +33,30 @@ from lambdalens.cli.connection import (
     add_connection_arguments,
     add_index_prefix_argument,
     index_prefix,
-    opensearch_config,
 )
-from lambdalens.config import OpenSearchConfig
-from lambdalens.indexing import client as client_module
-from lambdalens.search.errors import SearchError, SearchUnavailable, TransactionNotFound
+from lambdalens.cli.output import emit, fail, wants_ascii, wants_color, write_json
+from lambdalens.cli.search_common import EXIT_USAGE, open_client, search_failed, search_options
+from lambdalens.search.errors import SearchError, TransactionNotFound
 from lambdalens.search.render import render_timeline
-from lambdalens.search.since import parse_since
 from lambdalens.search.transaction import find_transaction
 
 PROG = "lambdalens trace"
-EXIT_NOT_FOUND = 1
-EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 2
 
 
-# ---------------------------------------------------------------- shared with ``logs``
-def since_of(args: argparse.Namespace) -> datetime | None:
-    if not args.since:
-        return None
-    try:
-        return parse_since(args.since)
-    except ValueError as exc:
-        raise OptionError(f"--since: {exc}") from None
-
-
-def open_client(config: OpenSearchConfig) -> Any:
-    """``make_client(config)``; no credentials, region or secret -> :class:`SearchUnavailable`."""
-    try:
-        return client_module.make_client(config)
-    except Exception as exc:  # no AWS credentials / region; the basic-auth secret cannot be read
-        raise SearchUnavailable(f"cannot create the OpenSearch client: {one_line(exc)}") from None
-
-
-def one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:300]
-    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
-
-
-def write_json(data: Any) -> None:
-    sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
-    sys.stdout.flush()
-
-
-def emit(text: str) -> None:
-    """Write ``text`` to standard output; characters its encoding lacks become ``?``."""
-    try:
-        sys.stdout.write(text)
-    except UnicodeEncodeError:
-        encoding = sys.stdout.encoding or "ascii"
-        sys.stdout.write(text.encode(encoding, errors="replace").decode(encoding))
-    sys.stdout.flush()
-
-
-def wants_color(args: argparse.Namespace, env: Mapping[str, str], stream: Any = None) -> bool:
-    """ANSI colours on a terminal, unless --no-color or NO_COLOR (https://no-color.org)."""
-    if args.no_color or env.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream if stream is not None else sys.stdout, "isatty", None)
-    return bool(isatty and isatty())
-
-
-def wants_ascii(stream: Any = None) -> bool:
-    """True when the output cannot encode the timeline's characters (a Latin-1 terminal)."""
-    encoding = getattr(stream if stream is not None else sys.stdout, "encoding", None) or "ascii"
-    try:
-        "█│✓✗⏱─·→…".encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        return True
-    return False
-
-
-# ---------------------------------------------------------------- trace
 def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     try:
-        config = opensearch_config(args, env, positive_timeout=True)
-        since = since_of(args)
-        if args.limit < 1:
-            raise OptionError(f"--limit must be 1 or more, got {args.limit}")
+        config, since = search_options(args, env)
     except OptionError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(PROG, exc, EXIT_USAGE)
     prefix = index_prefix(args, env)
     try:
         client = open_client(config)
         tx = find_transaction(client, args.id, index_prefix=prefix, since=since, limit=args.limit)
-    except ValueError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except TransactionNotFound as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_NOT_FOUND
-    except SearchUnavailable as exc:
-        print(f"{PROG}: cannot connect to {config.endpoint}: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
-    except SearchError as exc:
-        print(f"{PROG}: {config.endpoint} refused the search: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+    except (ValueError, TransactionNotFound, SearchError) as exc:
+        return search_failed(PROG, config.endpoint, exc)
     if args.json:
-        write_json(tx.as_dict(include_documents=not args.no_documents))
+        write_json(tx.as_dict(include_documents=not args.no_documents), orjson.OPT_NON_STR_KEYS)
     else:
         emit(render_timeline(tx, ascii=args.ascii or wants_ascii(), color=wants_color(args, env)))
     return 0
