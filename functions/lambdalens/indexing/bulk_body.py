@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import orjson
 
 from lambdalens.parsing.document import Document
+from lambdalens.parsing.serialisable import writable
 
 DEFAULT_INDEX_PREFIX = "lambda-logs"
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -29,6 +30,20 @@ DEFAULT_MAX_ITEMS = 5000
 # serialise a document): documents are dumped without it first, and with it only when a key
 # is not a string (the output is the same for string keys).
 _DUMPS_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+
+
+def _dump_unusual(doc: Document) -> bytes:
+    """The source line of a document the plain dump refused (orjson raises TypeError): a key
+    that is not a string, or a value orjson cannot write — an integer beyond 64 bits, nesting
+    deeper than 254 levels, an unknown type. The parser's documents never need this; one bad
+    document must not fail the whole body, so the last resort writes it reduced
+    (see :func:`lambdalens.parsing.serialisable.writable`)."""
+    try:
+        return orjson.dumps(doc, option=_DUMPS_OPTIONS)
+    except TypeError:
+        return orjson.dumps(writable(doc), option=orjson.OPT_APPEND_NEWLINE)
+
+
 _ACTION_END = b"}}\n"
 
 
@@ -54,7 +69,7 @@ def encode_item(doc: Document, prefix: str = DEFAULT_INDEX_PREFIX) -> bytes:
     try:
         source = orjson.dumps(doc, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError:
-        source = orjson.dumps(doc, option=_DUMPS_OPTIONS)
+        source = _dump_unusual(doc)
     return head + _doc_id(doc) + _ACTION_END + source
 
 
@@ -83,7 +98,6 @@ def build_chunks(
     """
     max_bytes = min(max_bytes, HARD_MAX_BYTES)
     dumps = orjson.dumps
-    options = _DUMPS_OPTIONS
     day: str | None = None  # "YYYY-MM-DD" of the previous document; ``head`` is its action head
     head = b""
     body = bytearray()
@@ -108,8 +122,8 @@ def build_chunks(
         body += _ACTION_END
         try:
             body += dumps(doc, option=orjson.OPT_APPEND_NEWLINE)
-        except TypeError:  # a key that is not a string (never in the parser's documents)
-            body += dumps(doc, option=options)
+        except TypeError:  # never in the parser's documents
+            body += _dump_unusual(doc)
         if len(body) > max_bytes and chunk_docs:
             # The item does not fit: it starts the next chunk (checked after appending, as
             # items nearly always fit, rather than sizing every item first).

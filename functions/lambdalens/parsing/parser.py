@@ -53,6 +53,7 @@ from lambdalens.parsing.platform import (
     read_report,
     read_start,
 )
+from lambdalens.parsing.serialisable import DEEP_JSON_MIN_CHARS, depth_limited, too_deep
 from lambdalens.parsing.severity import SEVERITY_NUMBER, normalize_severity
 from lambdalens.parsing.structured import apply_structured
 from lambdalens.parsing.text_formats import (
@@ -481,7 +482,10 @@ class BatchParser:
             return False
         if type(obj) is not dict:
             return False
-        self._complete(doc, self._json_object(doc, obj, stream), stream, key)
+        event_type = self._json_object(doc, obj, stream)
+        if len(message) > DEEP_JSON_MIN_CHARS:
+            _bound_depth(doc, message)
+        self._complete(doc, event_type, stream, key)
         return True
 
     def _json_object(self, doc: Document, obj: dict[str, Any], stream: _Stream) -> str:
@@ -526,7 +530,10 @@ class BatchParser:
             except orjson.JSONDecodeError:
                 obj = None
             if isinstance(obj, dict):
-                return self._json_object(doc, obj, stream)
+                event_type = self._json_object(doc, obj, stream)
+                if len(message) > DEEP_JSON_MIN_CHARS:
+                    _bound_depth(doc, message)
+                return event_type
         candidates = _PLATFORM_BY_FIRST_CHAR.get(first)
         if candidates is not None:
             for prefix, event_type in candidates:
@@ -618,6 +625,8 @@ class BatchParser:
                     obj = None
                 if isinstance(obj, dict):
                     apply_structured(doc, obj)
+                    if len(rest) - brace > DEEP_JSON_MIN_CHARS:
+                        _bound_depth(doc, rest[brace:])
                     if severity:
                         doc["severity.text"] = severity
             if "exception.type" not in doc:
@@ -633,6 +642,8 @@ class BatchParser:
                 obj = None
             if isinstance(obj, dict):
                 is_error = apply_structured(doc, obj)
+                if len(rest) > DEEP_JSON_MIN_CHARS:
+                    _bound_depth(doc, rest)
                 if severity and normalize_severity(obj.get("level")) is None:
                     doc["severity.text"] = severity
                 return self._error_kind(doc, stream, APP_LOG) if is_error else APP_LOG
@@ -809,6 +820,14 @@ _FAST_PATHS: dict[str, Callable[[BatchParser, Document, str, _Stream, tuple[str,
     "[": BatchParser._bracket_fast,
     **dict.fromkeys("0123456789", BatchParser._digit_fast),
 }
+
+
+def _bound_depth(doc: Document, text: str) -> None:
+    """Keep the ``attributes`` a long JSON line gave writable: a part nested deeper than
+    orjson writes is kept as its JSON text (the line itself stays whole in ``body``)."""
+    attributes = doc.get("attributes")
+    if attributes is not None and too_deep(text):
+        doc["attributes"] = depth_limited(attributes)
 
 
 def _synthetic_event_id(payload: SubscriptionPayload, position: int) -> str:

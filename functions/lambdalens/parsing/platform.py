@@ -6,6 +6,7 @@ Each function fills the fields it finds into a document and returns the event ty
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, TypeGuard
@@ -32,6 +33,10 @@ _INT_FIELDS = {
     "Memory Size": "lambda.memory_size_mb",
     "Max Memory Used": "lambda.max_memory_used_mb",
 }
+# What Lambda prints fits an index integer; a number beyond (a function's imitation of a
+# platform line: "Billed Duration: 99999999999999999999 ms") stays out of the numeric
+# fields, where it could not even be serialised (orjson writes 64-bit integers at most).
+_MAX_INT = 2**31 - 1
 _STR_FIELDS = {
     "RequestId": "faas.invocation_id",
     "Version": "faas.version",
@@ -45,10 +50,11 @@ _STR_FIELDS = {
 }
 
 # The REPORT line as Lambda prints it, up to the optional Init Duration; the rest (Restore
-# Duration, Status, Error Type, XRAY) goes through the generic "Key: value" reader.
+# Duration, Status, Error Type, XRAY) goes through the generic "Key: value" reader, and so
+# does a line whose numbers Lambda would not print (not numbers, more than 9 digits).
 _REPORT = re.compile(
-    r"REPORT RequestId: (\S+)\tDuration: ([\d.]+) ms\tBilled Duration: (\d+) ms\tMemory Size: (\d+) MB\t"
-    r"Max Memory Used: (\d+) MB\t(?:Init Duration: ([\d.]+) ms\t)?(?:Status: (\w+)\t(?:Error Type: ([\w.]+)\t)?)?"
+    r"REPORT RequestId: (\S+)\tDuration: (\d+(?:\.\d+)?) ms\tBilled Duration: (\d{1,9}) ms\tMemory Size: (\d{1,9}) MB\t"
+    r"Max Memory Used: (\d{1,9}) MB\t(?:Init Duration: (\d+(?:\.\d+)?) ms\t)?(?:Status: (\w+)\t(?:Error Type: ([\w.]+)\t)?)?"
     r"\s*+(?:XRAY TraceId: ([\w-]+)\tSegmentId: (\w+)\tSampled: (\w+)\t?)?\s*$"
 )
 
@@ -173,11 +179,11 @@ def apply_platform_text(doc: Document, message: str, event_type: str) -> str:
             doc[_STR_FIELDS[key]] = value.lower() if key == "Status" else value
         elif key in _FLOAT_FIELDS:
             n = _number(value)
-            if n is not None:
+            if n is not None and math.isfinite(n):
                 doc[_FLOAT_FIELDS[key]] = n
         elif key in _INT_FIELDS:
             n = _number(value)
-            if n is not None:
+            if n is not None and 0 <= n <= _MAX_INT:
                 doc[_INT_FIELDS[key]] = int(n) if n.is_integer() else n
         elif event_type == et.EXTENSION or key == "Sampled":
             if attrs is None:
