@@ -578,6 +578,36 @@ def test_report_outcome(case: str, outcomes: list[str], split: str) -> None:
     assert all("lambda.outcome" not in d for d in docs if d["lambda.event_type"] != "report")
 
 
+@pytest.mark.parametrize("split", ["one-record", "one-record-per-event"])
+def test_an_async_retry_in_the_same_batch_is_an_invocation_of_its_own(split: str) -> None:
+    """Lambda retries a failed asynchronous invocation under the same request id, often in the
+    same execution environment a minute later: the retry (a second START after the first
+    attempt's REPORT) must not inherit the first attempt's cold start or outcome."""
+    messages = [
+        "INIT_START Runtime Version: python:3.12.v27\tRuntime Version ARN: "
+        "arn:aws:lambda:us-east-1::runtime:c9875014fc7d8e4d4b8d4f1d8d5e3b9c5a5e7a0e1f2b3c4d5e6f708192a3b4c5\n",
+        f"START RequestId: {RID_A} Version: $LATEST\n",
+        "[ERROR] ConnectionError: inventory service unavailable\nTraceback (most recent call last):\n"
+        '\u00a0\u00a0File "/var/task/app.py", line 21, in handler\n\u00a0\u00a0\u00a0\u00a0reserve(order)',
+        f"END RequestId: {RID_A}\n",
+        f"REPORT RequestId: {RID_A}\tDuration: 812.40 ms\tBilled Duration: 813 ms\tMemory Size: 256 MB\t"
+        "Max Memory Used: 81 MB\tInit Duration: 402.11 ms\t\n",
+        f"START RequestId: {RID_A} Version: $LATEST\n",
+        "inventory reserved\n",
+        f"END RequestId: {RID_A}\n",
+        report(RID_A),
+    ]
+    payload = synthetic_stream("2024/05/01/[$LATEST]7d1e0c5a9f2b4e6d8c3a1b0f9e8d7c6b", messages)
+    docs = parse_batch([payload] if split == "one-record" else one_per_event(payload))
+    reports = [d for d in docs if d["lambda.event_type"] == "report"]
+    assert [r["lambda.outcome"] for r in reports] == ["error", "success"]
+    assert [r["faas.coldstart"] for r in reports] == [True, False]
+    first, retry = docs[1:5], docs[5:]
+    assert {d["faas.invocation_id"] for d in docs[1:]} == {RID_A}
+    assert {d["faas.coldstart"] for d in first} == {True}
+    assert {d["faas.coldstart"] for d in retry} == {False}
+
+
 def test_outcome_counts_only_what_the_same_invocation_showed() -> None:
     """A timeout line of one request must not mark the neighbouring request of the same stream."""
     timed_out = "2024-05-01T09:41:15.040Z " + RID_A + " Task timed out after 3.00 seconds\n\n"

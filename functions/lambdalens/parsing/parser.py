@@ -181,6 +181,7 @@ class BatchParser:
         self.stats = ParseStats()
         self._streams: dict[tuple[str, str], _Stream] = {}
         self._invocations: dict[tuple[str, str, str], list[Document]] = {}  # documents of each request
+        self._earlier_attempts: list[list[Document]] = []  # of requests retried in the same batch
         self._errors: list[Document] = []
 
     # ------------------------------------------------------------------ payloads
@@ -303,17 +304,28 @@ class BatchParser:
         if request_id is not None:
             invocation = stream.invocation
             if invocation is None or request_id != stream.current:
-                invocation = self._invocation(key, request_id, stream)
+                invocation = self._invocation(key, request_id, stream, event_type == START)
             invocation.append(doc)
         if event_type == REPORT:
             stream.current = None
             stream.invocation = None
 
-    def _invocation(self, key: tuple[str, str], request_id: str, stream: _Stream) -> list[Document]:
-        """The documents of ``request_id`` so far (those :meth:`finish` completes)."""
+    def _invocation(
+        self, key: tuple[str, str], request_id: str, stream: _Stream, start: bool = False
+    ) -> list[Document]:
+        """The documents of ``request_id`` so far (those :meth:`finish` completes).
+
+        ``start``: for a START. Lambda retries a failed asynchronous invocation under the same
+        request id, often in the same execution environment: a START for a request whose
+        REPORT the stream has shown already begins a new attempt, completed on its own (its
+        own cold start and outcome).
+        """
         inv_key = (key[0], key[1], request_id)
         invocation = self._invocations.get(inv_key)
         if invocation is None:
+            invocation = self._invocations[inv_key] = []
+        elif start and any(d["lambda.event_type"] == REPORT for d in invocation):
+            self._earlier_attempts.append(invocation)
             invocation = self._invocations[inv_key] = []
         if request_id == stream.current:
             stream.invocation = invocation
@@ -344,7 +356,7 @@ class BatchParser:
         doc["severity.text"] = "INFO"
         doc["severity.number"] = SEVERITY_NUMBER["INFO"]
         doc["lambda.event_type"] = START
-        self._attach(doc, request_id, stream, key)
+        self._invocation(key, request_id, stream, True).append(doc)
         return True
 
     def _end_line(self, doc: Document, message: str, stream: _Stream, key: tuple[str, str]) -> bool:
@@ -792,6 +804,8 @@ class BatchParser:
         """Complete every invocation from what the whole batch showed; fingerprint errors."""
         for invocation_docs in self._invocations.values():
             _complete_invocation(invocation_docs)
+        for invocation_docs in self._earlier_attempts:
+            _complete_invocation(invocation_docs)
         # The same bug repeats across invocations with the very same text: fingerprint it once.
         known: dict[tuple[object, object, object], str] = {}
         for doc in self._errors:
@@ -806,6 +820,7 @@ class BatchParser:
                     known[parts] = signature
             doc["exception.fingerprint"] = signature
         self._invocations.clear()
+        self._earlier_attempts.clear()
         self._errors.clear()
 
 
