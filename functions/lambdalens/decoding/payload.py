@@ -31,7 +31,9 @@ class LogEvent(TypedDict):
 
     Kept as the dict the payload's JSON gave: building or validating an object per event
     would cost more than parsing it. The parser checks each event as it reads it and keeps
-    a malformed one as a document that says what was wrong (nothing is dropped).
+    a malformed one as a document that says what was wrong (nothing is dropped). CloudWatch
+    gives ids as strings of digits; moto and LocalStack give integers, which the parser takes
+    as their string.
     """
 
     id: str
