@@ -495,7 +495,8 @@ class BatchParser:
         if type(obj) is not dict:
             return False
         event_type = self._json_object(doc, obj, stream)
-        if len(message) > DEEP_JSON_MIN_CHARS:
+        # (a long line with nested containers may be too deep to write: see _bound_depth)
+        if len(message) > DEEP_JSON_MIN_CHARS and ("[" in message or message.find("{", 1) >= 0):
             _bound_depth(doc, message)
         self._complete(doc, event_type, stream, key)
         return True
@@ -543,7 +544,7 @@ class BatchParser:
                 obj = None
             if isinstance(obj, dict):
                 event_type = self._json_object(doc, obj, stream)
-                if len(message) > DEEP_JSON_MIN_CHARS:
+                if len(message) > DEEP_JSON_MIN_CHARS and ("[" in message or message.find("{", 1) >= 0):
                     _bound_depth(doc, message)
                 return event_type
         candidates = _PLATFORM_BY_FIRST_CHAR.get(first)
@@ -654,7 +655,7 @@ class BatchParser:
                 obj = None
             if isinstance(obj, dict):
                 is_error = apply_structured(doc, obj)
-                if len(rest) > DEEP_JSON_MIN_CHARS:
+                if len(rest) > DEEP_JSON_MIN_CHARS and ("[" in rest or rest.find("{", 1) >= 0):
                     _bound_depth(doc, rest)
                 if severity and normalize_severity(obj.get("level")) is None:
                     doc["severity.text"] = severity
@@ -838,8 +839,10 @@ _FAST_PATHS: dict[str, Callable[[BatchParser, Document, str, _Stream, tuple[str,
 
 
 def _bound_depth(doc: Document, text: str) -> None:
-    """Keep the ``attributes`` a long JSON line gave writable: a part nested deeper than
-    orjson writes is kept as its JSON text (the line itself stays whole in ``body``)."""
+    """Keep the ``attributes`` a JSON line gave writable: a part nested deeper than
+    ``MAX_ATTRIBUTES_DEPTH`` is kept as its JSON text (the line itself stays whole in ``body``).
+    Callers ask only for a text longer than ``DEEP_JSON_MIN_CHARS`` that holds a nested
+    container (``"[" in text or text.find("{", 1) >= 0``: memchr speed, inline)."""
     attributes = doc.get("attributes")
     if attributes is not None and too_deep(text):
         doc["attributes"] = depth_limited(attributes)

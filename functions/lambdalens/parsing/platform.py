@@ -53,8 +53,8 @@ _STR_FIELDS = {
 # Duration, Status, Error Type, XRAY) goes through the generic "Key: value" reader, and so
 # does a line whose numbers Lambda would not print (not numbers, more than 9 digits).
 _REPORT = re.compile(
-    r"REPORT RequestId: (\S+)\tDuration: (\d+(?:\.\d+)?) ms\tBilled Duration: (\d{1,9}) ms\tMemory Size: (\d{1,9}) MB\t"
-    r"Max Memory Used: (\d{1,9}) MB\t(?:Init Duration: (\d+(?:\.\d+)?) ms\t)?(?:Status: (\w+)\t(?:Error Type: ([\w.]+)\t)?)?"
+    r"REPORT RequestId: (\S+)\tDuration: (\d++(?:\.\d++)?) ms\tBilled Duration: (\d{1,9}) ms\tMemory Size: (\d{1,9}) MB\t"
+    r"Max Memory Used: (\d{1,9}) MB\t(?:Init Duration: (\d++(?:\.\d++)?) ms\t)?(?:Status: (\w+)\t(?:Error Type: ([\w.]+)\t)?)?"
     r"\s*+(?:XRAY TraceId: ([\w-]+)\tSegmentId: (\w+)\tSampled: (\w+)\t?)?\s*$"
 )
 
