@@ -193,6 +193,32 @@ def test_a_json_line_within_the_limit_keeps_its_attributes_as_they_are() -> None
     assert doc["attributes"] == {"message": "deep", "payload": nested(MAX_ATTRIBUTES_DEPTH - 1)}
 
 
+def depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(depth, value), default=0)
+    return 0
+
+
+def shortest(levels: int, arrays: bool) -> str:
+    """The shortest JSON object line nested ``levels`` deep (objects only, or arrays inside)."""
+    if arrays:
+        return '{"":' + "[" * (levels - 1) + "]" * (levels - 1) + "}"
+    return '{"":' * (levels - 1) + "{}" + "}" * (levels - 1)
+
+
+@pytest.mark.parametrize("arrays", [False, True], ids=["objects", "arrays"])
+def test_the_depth_guard_catches_the_shortest_line_just_too_deep(arrays: bool) -> None:
+    """The guard skips lines too short to nest that deep (most lines: it is on the hot path);
+    the shortest ones one level too deep are caught, those at the limit left alone."""
+    deep, at_limit = shortest(MAX_ATTRIBUTES_DEPTH + 1, arrays), shortest(MAX_ATTRIBUTES_DEPTH, arrays)
+    assert depth(orjson.loads(deep)) == MAX_ATTRIBUTES_DEPTH + 1
+    docs = parse([start(), deep, at_limit, *end_report()])
+    assert depth(docs[1]["attributes"]) == MAX_ATTRIBUTES_DEPTH, "reduced (the rest as text)"
+    assert docs[2]["attributes"] == orjson.loads(at_limit), "left alone"
+
+
 def test_the_bulk_encoder_writes_every_document_even_one_orjson_refuses() -> None:
     """The last resort for a document that does not come from the parser: it is written reduced
     (text for what orjson cannot write) and the others exactly as they are."""

@@ -53,7 +53,12 @@ from lambdalens.parsing.platform import (
     read_report,
     read_start,
 )
-from lambdalens.parsing.serialisable import DEEP_JSON_MIN_CHARS, depth_limited, too_deep
+from lambdalens.parsing.serialisable import (
+    DEEP_JSON_MIN_CHARS,
+    DEEP_OBJECTS_MIN_CHARS,
+    depth_limited,
+    too_deep,
+)
 from lambdalens.parsing.severity import SEVERITY_NUMBER, normalize_severity
 from lambdalens.parsing.structured import apply_structured
 from lambdalens.parsing.text_formats import (
@@ -495,8 +500,8 @@ class BatchParser:
         if type(obj) is not dict:
             return False
         event_type = self._json_object(doc, obj, stream)
-        # (a long line with nested containers may be too deep to write: see _bound_depth)
-        if len(message) > DEEP_JSON_MIN_CHARS and ("[" in message or message.find("{", 1) >= 0):
+        # (a line long enough to nest deeper than attributes keep: see _bound_depth)
+        if len(message) > DEEP_JSON_MIN_CHARS and ("[" in message or len(message) > DEEP_OBJECTS_MIN_CHARS):
             _bound_depth(doc, message)
         self._complete(doc, event_type, stream, key)
         return True
@@ -544,7 +549,9 @@ class BatchParser:
                 obj = None
             if isinstance(obj, dict):
                 event_type = self._json_object(doc, obj, stream)
-                if len(message) > DEEP_JSON_MIN_CHARS and ("[" in message or message.find("{", 1) >= 0):
+                if len(message) > DEEP_JSON_MIN_CHARS and (
+                    "[" in message or len(message) > DEEP_OBJECTS_MIN_CHARS
+                ):
                     _bound_depth(doc, message)
                 return event_type
         candidates = _PLATFORM_BY_FIRST_CHAR.get(first)
@@ -655,7 +662,7 @@ class BatchParser:
                 obj = None
             if isinstance(obj, dict):
                 is_error = apply_structured(doc, obj)
-                if len(rest) > DEEP_JSON_MIN_CHARS and ("[" in rest or rest.find("{", 1) >= 0):
+                if len(rest) > DEEP_JSON_MIN_CHARS and ("[" in rest or len(rest) > DEEP_OBJECTS_MIN_CHARS):
                     _bound_depth(doc, rest)
                 if severity and normalize_severity(obj.get("level")) is None:
                     doc["severity.text"] = severity
@@ -841,8 +848,8 @@ _FAST_PATHS: dict[str, Callable[[BatchParser, Document, str, _Stream, tuple[str,
 def _bound_depth(doc: Document, text: str) -> None:
     """Keep the ``attributes`` a JSON line gave writable: a part nested deeper than
     ``MAX_ATTRIBUTES_DEPTH`` is kept as its JSON text (the line itself stays whole in ``body``).
-    Callers ask only for a text longer than ``DEEP_JSON_MIN_CHARS`` that holds a nested
-    container (``"[" in text or text.find("{", 1) >= 0``: memchr speed, inline)."""
+    Callers ask (inline, cheaply) only for a text that can nest that deep: longer than
+    ``DEEP_JSON_MIN_CHARS`` with a ``[``, or longer than ``DEEP_OBJECTS_MIN_CHARS``."""
     attributes = doc.get("attributes")
     if attributes is not None and too_deep(text):
         doc["attributes"] = depth_limited(attributes)

@@ -17,19 +17,23 @@ import orjson
 #: Levels of nesting ``attributes`` keeps; a deeper part is kept as its JSON text. Well below
 #: orjson's 254, so that whatever wraps a document (the document itself, an alert) stays writable.
 MAX_ATTRIBUTES_DEPTH = 128
-#: A JSON text nested deeper than ``MAX_ATTRIBUTES_DEPTH`` is at least this long.
+#: A JSON text nested deeper than ``MAX_ATTRIBUTES_DEPTH`` is longer than this (``[[[...]]]``:
+#: two characters a level) ...
 DEEP_JSON_MIN_CHARS = 2 * MAX_ATTRIBUTES_DEPTH
+#: ... and without a ``[``, longer than this (objects only, ``{"":{"":...}}``: five characters a level).
+DEEP_OBJECTS_MIN_CHARS = 5 * MAX_ATTRIBUTES_DEPTH
 _INT64_MIN = -(2**63)
 _UINT64_MAX = 2**64 - 1
 
 
 def too_deep(text: str, limit: int = MAX_ATTRIBUTES_DEPTH) -> bool:
-    """Might the JSON ``text`` nest more than ``limit`` levels? False is certain; True asks for
-    :func:`depth_limited`. Cheap: the tests that run at memory speed come first, the brackets
-    are counted only in a long text that holds nested containers."""
+    """Might the JSON object ``text`` nest more than ``limit`` levels? False is certain; True
+    asks for :func:`depth_limited`. Cheap: the length bounds and the tests that run at memory
+    speed come first, the brackets are counted only in a text that can hold enough of them."""
+    n = len(text)
     return (
-        len(text) > 2 * limit
-        and ("[" in text or text.find("{", 1) >= 0)
+        n > 2 * limit
+        and ("[" in text or (n > 5 * limit and text.find("{", 1) >= 0))
         and text.count("{") + text.count("[") > limit
     )
 
