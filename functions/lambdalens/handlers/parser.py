@@ -33,7 +33,7 @@ from lambdalens.config import ParserConfig
 from lambdalens.metrics.emf import emf_record, emit
 from lambdalens.metrics.function_metrics import build_function_metrics
 from lambdalens.metrics.functions import FunctionConfigCache
-from lambdalens.metrics.pipeline import PipelineStats
+from lambdalens.metrics.pipeline import PipelineStats, pipeline_metric_values
 from lambdalens.metrics.settings import MetricsSettings
 from lambdalens.pipeline import BatchOutcome, Pipeline
 from lambdalens.redaction import Redactor
@@ -186,26 +186,10 @@ def emit_metrics(
     if alerts is not None:
         stats.add_alerts(alerts)
     stats.add_lag(outcome.docs)
-    for name, value in (
-        ("Records", stats.records),
-        ("Events", stats.events),
-        ("Indexed", stats.indexed),
-        ("Duplicates", stats.duplicates),
-        ("Retried", stats.retried),
-        ("SafeForm", stats.safe_form),
-        ("DeadLettered", stats.dead_lettered),
-        ("ParseFailures", stats.parse_failures),
-        ("BatchItemFailures", stats.batch_item_failures),
-        ("ControlMessages", stats.control_messages),
-        ("AlertsPublished", stats.alerts_published),
-        ("AlertPublishFailures", stats.alert_publish_failures),
-        ("Redactions", sum(outcome.redactions.values())),
-        ("Truncated", counts["truncated"]),
-    ):
-        health.add_metric(name=name, unit=MetricUnit.Count, value=value)
-    if stats.lag_newest_ms is not None and stats.lag_oldest_ms is not None:
-        health.add_metric(name="LagNewestMs", unit=MetricUnit.Milliseconds, value=stats.lag_newest_ms)
-        health.add_metric(name="LagOldestMs", unit=MetricUnit.Milliseconds, value=stats.lag_oldest_ms)
+    for name, (unit, value) in pipeline_metric_values(stats).items():
+        health.add_metric(name=name, unit=unit, value=value)
+    health.add_metric(name="Redactions", unit=MetricUnit.Count, value=sum(outcome.redactions.values()))
+    health.add_metric(name="Truncated", unit=MetricUnit.Count, value=counts["truncated"])
     health.flush_metrics()
     records = [
         # one record per redaction rule: which rule fires, and how often, shows who leaks what

@@ -73,15 +73,21 @@ _FIELDS = {
 }
 
 
-def build_pipeline_metrics(
-    stats: PipelineStats, settings: MetricsSettings | None = None, now_ms: int | None = None
-) -> dict[str, Any]:
-    """The EMF record of one parser invocation's pipeline health (lag metrics only when known)."""
-    settings = settings or MetricsSettings.from_env()
+def pipeline_metric_values(stats: PipelineStats) -> dict[str, tuple[str, Any]]:
+    """Name -> (unit, value) of every pipeline-health metric that has a value (lag only when known)."""
     metrics: dict[str, tuple[str, Any]] = {}
     for name, unit in PIPELINE_METRICS.items():
         value = getattr(stats, _FIELDS[name])
         if value is not None:
             metrics[name] = (unit, value)
+    return metrics
+
+
+def build_pipeline_metrics(
+    stats: PipelineStats, settings: MetricsSettings | None = None, now_ms: int | None = None
+) -> dict[str, Any]:
+    """The EMF record of one parser invocation's pipeline health (lag metrics only when known)."""
+    settings = settings or MetricsSettings.from_env()
+    metrics = pipeline_metric_values(stats)
     ts = now_ms if now_ms is not None else int(time.time() * 1000)
     return emf_record(settings.namespace, [[DIM_PIPELINE]], {DIM_PIPELINE: settings.pipeline}, metrics, ts)
