@@ -1,0 +1,91 @@
+"""The collector is paused during a batch and resumes without walking what the batch left."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from lambdalens.pipeline.memory import paused_gc
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the cyclic collector frees it
+
+
+@pytest.fixture
+def collections() -> Iterator[list[int]]:
+    """The generations of the collections that run, as they run."""
+    seen: list[int] = []
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    thresholds = gc.get_threshold()
+    gc.collect()
+    gc.callbacks.append(on_gc)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(on_gc)
+        with paused_gc():  # what the next batch does first: the usual thresholds again
+            pass
+        gc.set_threshold(*thresholds)
+
+
+def test_the_collector_is_paused_during_a_batch_and_resumed_after(collections: list[int]) -> None:
+    with paused_gc():
+        assert not gc.isenabled()
+        batch = [{"doc": i} for i in range(5000)]
+    assert gc.isenabled()
+    assert collections == [], "no collection while the batch was built"
+    assert len(batch) == 5000
+
+
+def test_what_the_batch_left_alive_is_not_walked_when_the_collector_resumes(collections: list[int]) -> None:
+    with paused_gc():
+        batch = [{"doc": i} for i in range(20_000)]
+    after: list[list[int]] = [
+        [] for _ in range(500)
+    ]  # what the caller allocates while it still holds the batch
+    assert collections == []
+    del batch, after
+
+
+def test_once_the_batch_is_freed_the_collector_runs_as_usual_and_frees_cycles(collections: list[int]) -> None:
+    with paused_gc():
+        batch = [{"doc": i} for i in range(20_000)]
+    del batch
+    node = _Node()
+    alive = weakref.ref(node)
+    del node
+    churn: list[list[int]] = [[] for _ in range(25_000)]  # as many allocations again as the batch made
+    assert collections, "the collector runs again"
+    del churn
+    gc.collect()
+    assert alive() is None
+
+
+def test_the_next_batch_restores_the_thresholds() -> None:
+    usual = gc.get_threshold()
+    with paused_gc():
+        batch = [{"doc": i} for i in range(20_000)]
+    assert gc.get_threshold()[0] > usual[0]
+    del batch
+    with paused_gc():
+        assert gc.get_threshold() == usual
+
+
+def test_a_caller_that_disabled_the_collector_keeps_it_disabled() -> None:
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
