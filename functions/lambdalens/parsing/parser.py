@@ -60,7 +60,7 @@ from lambdalens.parsing.serialisable import (
     too_deep,
 )
 from lambdalens.parsing.severity import SEVERITY_NUMBER, normalize_severity
-from lambdalens.parsing.structured import apply_structured
+from lambdalens.parsing.structured import apply_plain, apply_structured
 from lambdalens.parsing.text_formats import (
     EXCEPTION_HEADER,
     GO_LOG,
@@ -87,6 +87,7 @@ _OOM_TYPES = frozenset(
     {"Runtime.OutOfMemory", "java.lang.OutOfMemoryError", "MemoryError", "OutOfMemoryError"}
 )
 _FAILED_STATUSES = ("error", "failure", "timeout")
+_ERROR_SEVERITIES = ("ERROR", "FATAL")
 #: Event types that move a stream's lifecycle state (see ``BatchParser._track_lifecycle``).
 _LIFECYCLE_TYPES = frozenset({START, INIT_START, INIT_ERROR, INIT_REPORT})
 _PLATFORM_BY_FIRST_CHAR: dict[str, tuple[tuple[str, str], ...]] = {
@@ -499,10 +500,31 @@ class BatchParser:
             return False
         if type(obj) is not dict:
             return False
-        event_type = self._json_object(doc, obj, stream)
-        # (a line long enough to nest deeper than attributes keep: see _bound_depth)
         if len(message) > DEEP_JSON_MIN_CHARS and ("[" in message or len(message) > DEEP_OBJECTS_MIN_CHARS):
-            _bound_depth(doc, message)
+            deep = message  # long enough to nest deeper than attributes keep: see _bound_depth
+        else:
+            deep = None
+        if not apply_plain(doc, obj):  # a platform record, an error object: the general reader
+            event_type = self._json_object(doc, obj, stream)
+        elif doc["severity.text"] in _ERROR_SEVERITIES:
+            event_type = self._error_in_message(doc, stream)
+        else:  # an application's line, no error in it: _complete for the commonest case
+            if deep is not None:
+                _bound_depth(doc, deep)
+            request_id = doc.get("faas.invocation_id")
+            invocation = stream.invocation
+            if request_id is not None and invocation is not None and request_id == stream.current:
+                severity = doc["severity.text"]
+                if severity is None:
+                    severity = doc["severity.text"] = "INFO"
+                doc["severity.number"] = SEVERITY_NUMBER[severity]
+                doc["lambda.event_type"] = APP_LOG
+                invocation.append(doc)
+            else:
+                self._complete(doc, APP_LOG, stream, key)
+            return True
+        if deep is not None:
+            _bound_depth(doc, deep)
         self._complete(doc, event_type, stream, key)
         return True
 
@@ -523,21 +545,25 @@ class BatchParser:
             or message in _NODE_ERROR_MARKERS
         )
         is_error = apply_structured(doc, obj)
-        runtime_error = is_error and runtime_error_shape
-        if not is_error and doc["severity.text"] in ("ERROR", "FATAL"):
-            text = doc.get("attributes", {}).get("message")
-            if isinstance(text, str) and "\n" in text:
-                # Java and .NET runtimes log an unhandled exception as a JSON record whose
-                # message is the exception's text: "<type>: <message>\n   at ..."
-                exc_type, exc_message, trace = split_error_text(text)
-                if exc_type is not None and trace is not None:
-                    doc["exception.type"] = exc_type
-                    if exc_message is not None:
-                        doc["exception.message"] = exc_message
-                    doc["exception.stacktrace"] = trace
-                    runtime_error = True
-        if runtime_error:
+        if runtime_error_shape and is_error:
             return self._error_kind(doc, stream, UNHANDLED_ERROR)
+        if not is_error and doc["severity.text"] in _ERROR_SEVERITIES:
+            return self._error_in_message(doc, stream)
+        return OOM if doc.get("exception.type") in _OOM_TYPES else APP_LOG
+
+    def _error_in_message(self, doc: Document, stream: _Stream) -> str:
+        """An ERROR/FATAL JSON record whose message is an exception's text: Java and .NET
+        runtimes log an unhandled exception as a JSON record whose message is
+        ``"<type>: <message>\\n   at ..."``."""
+        text = doc.get("attributes", {}).get("message")
+        if isinstance(text, str) and "\n" in text:
+            exc_type, exc_message, trace = split_error_text(text)
+            if exc_type is not None and trace is not None:
+                doc["exception.type"] = exc_type
+                if exc_message is not None:
+                    doc["exception.message"] = exc_message
+                doc["exception.stacktrace"] = trace
+                return self._error_kind(doc, stream, UNHANDLED_ERROR)
         return OOM if doc.get("exception.type") in _OOM_TYPES else APP_LOG
 
     def _classify(self, doc: Document, message: str, stream: _Stream) -> str:

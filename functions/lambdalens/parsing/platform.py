@@ -121,23 +121,23 @@ def read_report(doc: Document, message: str) -> str | None:
     m = _REPORT.match(message)
     if m is None:
         return None
-    request_id: str = m[1]
+    request_id, duration, billed, memory, used, init, status, error_type, trace, segment, sampled = m.groups()
     doc["faas.invocation_id"] = request_id
-    doc["lambda.duration_ms"] = float(m[2])
-    doc["lambda.billed_duration_ms"] = int(m[3])
-    doc["lambda.memory_size_mb"] = int(m[4])
-    doc["lambda.max_memory_used_mb"] = int(m[5])
-    if m[6] is not None:
-        doc["lambda.init_duration_ms"] = float(m[6])
-    if m[7] is not None:
-        doc["lambda.status"] = m[7].lower()
-        if m[8] is not None:
-            doc["exception.type"] = m[8]
-    if m[9] is not None:
-        doc["traceId"] = m[9]
-        doc["spanId"] = m[10]
-        doc["attributes"] = {"sampled": m[11]}
-    return request_id
+    doc["lambda.duration_ms"] = float(duration)
+    doc["lambda.billed_duration_ms"] = int(billed)
+    doc["lambda.memory_size_mb"] = int(memory)
+    doc["lambda.max_memory_used_mb"] = int(used)
+    if init is not None:
+        doc["lambda.init_duration_ms"] = float(init)
+    if status is not None:
+        doc["lambda.status"] = status.lower()
+        if error_type is not None:
+            doc["exception.type"] = error_type
+    if trace is not None:
+        doc["traceId"] = trace
+        doc["spanId"] = segment
+        doc["attributes"] = {"sampled": sampled}
+    return str(request_id)
 
 
 def apply_platform_text(doc: Document, message: str, event_type: str) -> str:

@@ -10,6 +10,7 @@ to ``attributes``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from lambdalens.parsing.document import Document
@@ -167,21 +168,103 @@ def _step(key: str) -> _Step:
 
 
 # Lines of one logger share their keys, in the same order (a Powertools line is always
-# level, location, message, timestamp, service, cold_start, ...): the steps are worked out
-# once per key shape rather than with a set operation and several lookups per key per line.
-_steps_by_shape: dict[tuple[str, ...], tuple[_Step, ...]] = {}
+# level, location, message, timestamp, service, cold_start, ...): what to do with a line is
+# worked out once per key shape rather than with a set operation and several lookups per key
+# per line.
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """The plan for the JSON lines that have one key shape."""
+
+    steps: tuple[_Step, ...]  # the known keys, in the line's order
+    # Plain shapes (no error keys, no "type", at most one key per document field and one
+    # severity key: most application lines) have a shorter plan, by action; see apply_plain.
+    plain: bool
+    fields: tuple[tuple[str, str], ...] = ()  # _FIELD steps: (key, field)
+    ids: tuple[tuple[str, str], ...] = ()  # _ID_FIELD steps
+    service: str | None = None  # the _SERVICE key
+    level: str | None = None  # the severity key
+    cold_start: str | None = None  # the _COLD_START key
+    drops: tuple[str, ...] = ()  # _DROP keys
+
+
+def _plan(shape: tuple[str, ...]) -> _Shape:
+    steps = tuple(_step(key) for key in shape if key in _KNOWN)
+    actions = [action for _, action, _ in steps]
+    targets = [field for _, action, field in steps if action in (_FIELD, _ID_FIELD, _SERVICE)]
+    plain = (
+        "type" not in shape
+        and not any(action in (_ERROR, _ERROR_OBJECT) for action in actions)
+        and len(set(targets)) == len(targets)
+        and actions.count(_LEVEL) + actions.count(_OTHER_LEVEL) <= 1
+        and actions.count(_COLD_START) <= 1
+    )
+    if not plain:
+        return _Shape(steps, plain=False)
+    first = {action: key for key, action, _ in reversed(steps)}
+    return _Shape(
+        steps,
+        plain=True,
+        fields=tuple((key, field) for key, action, field in steps if action == _FIELD),
+        ids=tuple((key, field) for key, action, field in steps if action == _ID_FIELD),
+        service=first.get(_SERVICE),
+        level=first.get(_LEVEL, first.get(_OTHER_LEVEL)),
+        cold_start=first.get(_COLD_START),
+        drops=tuple(key for key, action, _ in steps if action == _DROP),
+    )
+
+
+_shapes: dict[tuple[str, ...], _Shape] = {}
 _MAX_SHAPES = 2048  # arbitrary JSON can have any keys: bound the memo
 
 
-def _steps_of(obj: dict[str, Any]) -> tuple[_Step, ...]:
-    """The steps for the known keys of ``obj``, in the line's own order."""
+def _shape_of(obj: dict[str, Any]) -> _Shape:
     shape = tuple(obj)
-    steps = _steps_by_shape.get(shape)
-    if steps is None:
-        if len(_steps_by_shape) >= _MAX_SHAPES:
-            _steps_by_shape.clear()
-        steps = _steps_by_shape[shape] = tuple(_step(key) for key in shape if key in _KNOWN)
-    return steps
+    plan = _shapes.get(shape)
+    if plan is None:
+        if len(_shapes) >= _MAX_SHAPES:
+            _shapes.clear()
+        plan = _shapes[shape] = _plan(shape)
+    return plan
+
+
+def apply_plain(doc: Document, obj: dict[str, Any]) -> bool:
+    """:func:`apply_structured` for a plain application line, the commonest JSON line: no
+    error keys, no ``type``, a ``message`` that is not an object. Same result, fewer steps.
+    False, ``obj`` untouched, for any other line (which is then not an error by its keys)."""
+    plan = _shape_of(obj)
+    if not plan.plain or type(obj.get("message")) is dict:
+        return False
+    pop = obj.pop
+    for key, field in plan.fields:
+        value = pop(key)
+        if type(value) is str and value and value != "service_undefined" and field not in doc:
+            doc[field] = value
+    for key, field in plan.ids:
+        value = pop(key)
+        if type(value) is int or type(value) is float:
+            value = str(value)
+        if type(value) is str and value and value != "service_undefined" and field not in doc:
+            doc[field] = value
+    if plan.service is not None:
+        value = pop(plan.service)
+        if type(value) is str and value and value != "service_undefined":
+            doc["service.name"] = value
+    if plan.level is not None:
+        value = pop(plan.level)
+        level = EXACT_SEVERITY.get(value) if type(value) is str else None
+        if level is None:
+            level = normalize_severity(value)
+        if level and (plan.level == "level" or doc.get("severity.text") is None):
+            doc["severity.text"] = level
+    if plan.cold_start is not None:
+        value = pop(plan.cold_start)
+        if type(value) is bool:
+            doc["faas.coldstart"] = value
+    for key in plan.drops:
+        del obj[key]
+    if obj:
+        doc["attributes"] = obj
+    return True
 
 
 def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
@@ -193,12 +276,12 @@ def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
     (the last one for ``service``; ``level`` wins over other severity keys). Returns True
     when the line reports an error (an ``errorType``/``exception``/``error`` object); a dict
     ``message`` (JSON log format lets runtimes log objects) is searched for an error object
-    too. This runs for every structured line: see :func:`_steps_of`.
+    too. This runs for every structured line: see :func:`_shape_of`.
     """
     errors: dict[str, Any] | None = None
     error_attribute: dict[str, Any] | None = None
     pop = obj.pop
-    for key, action, field in _steps_of(obj):
+    for key, action, field in _shape_of(obj).steps:
         value = pop(key)
         if action <= _SERVICE:  # _FIELD, _ID_FIELD, _SERVICE
             if type(value) is not str:
