@@ -7,7 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lambdalens.bench.workload import generate_payloads
 from lambdalens.decoding import RecordId, SubscriptionPayload, payload_from_json
@@ -86,10 +89,40 @@ def _workload_payloads() -> list[SubscriptionPayload]:
     ]
 
 
+def _combinations_payloads() -> list[SubscriptionPayload]:
+    """Every runtime prefix x level x request id x rest below, each printed in an invocation of
+    its own log stream (a line after an error would not take a fast path)."""
+    payloads = []
+    for template in PREFIXED_TEMPLATES:
+        for level in LEVELS:
+            for rid in (RID, "c1aa665e-49e7-483b-8f90-6f3dbb1ce902", "short"):
+                for rest in RESTS:
+                    lines = [
+                        f"START RequestId: {RID} Version: $LATEST\n",
+                        template.format(level=level, rid=rid, rest=rest),
+                    ]
+                    raw = {
+                        "messageType": "DATA_MESSAGE",
+                        "owner": "123456789012",
+                        "logGroup": "/aws/lambda/combinations",
+                        "logStream": f"2024/05/01/[$LATEST]{len(payloads):032x}",
+                        "logEvents": [
+                            {
+                                "id": str(10**55 + 2 * len(payloads) + i),
+                                "timestamp": 1_714_564_800_000,
+                                "message": m,
+                            }
+                            for i, m in enumerate(lines)
+                        ],
+                    }
+                    payloads.append(payload_from_json(raw, RecordId("combinations", str(len(payloads))), b""))
+    return payloads
+
+
 @pytest.mark.parametrize(
     "make_payloads",
-    [_payloads_of_samples, _tricky_payload, _workload_payloads],
-    ids=["events-samples", "tricky-lines", "bench-workload"],
+    [_payloads_of_samples, _tricky_payload, _workload_payloads, _combinations_payloads],
+    ids=["events-samples", "tricky-lines", "bench-workload", "prefix-combinations"],
 )
 def test_fast_paths_give_the_documents_of_the_general_reader(
     make_payloads: Any, monkeypatch: pytest.MonkeyPatch
@@ -103,5 +136,108 @@ def test_fast_paths_give_the_documents_of_the_general_reader(
     monkeypatch.setattr(parser_module, "_FAST_PATHS", {})
     general = parse()
     assert len(fast) == len(general)
+    for fast_doc, general_doc in zip(fast, general, strict=True):
+        assert fast_doc == general_doc, fast_doc["body"][:80]
+
+
+# Lines shaped like the fast paths' layouts, with the parts they decide on varied, printed inside
+# an invocation (where the fast paths complete a line themselves) and outside one.
+RID = "29ed9c38-063b-47cf-bde0-95ffeb955004"
+LEVELS = [
+    "INFO",
+    "info",
+    "WARNING",
+    "warn",
+    "ERROR",
+    "error",
+    "fail",
+    "CRITICAL",
+    "DEBUG",
+    "trce",
+    "",
+    "Info ",
+]
+RESTS = [
+    "processed order 42",
+    "an Error here",
+    "com.acme.SoapFault: the service is down",
+    "boom: com.acme.Failed\ncom.acme.Failed: boom\n\tat com.acme.H.h(H.java:1)",
+    "Unhandled Promise Rejection \t{}",
+    "TypeError: Cannot read properties of undefined\n    at handler (/var/task/index.js:3:9)",
+    "System.InvalidOperationException: no stock\n   at Orders.Function.Handler() in /src/F.cs:line 3",
+    "Exception in thread",
+    "Invoke Error \t{}",
+    "Uncaught Exception \tboom",
+    '{"level":"INFO","message":"m"}',
+    "{not json",
+    "Task timed out after 3.00 seconds",
+    "tabs\tinside\tthe rest",
+    "",
+]
+PREFIXED_TEMPLATES = [
+    "[{level}]\t2024-05-01T12:00:00.123Z\t{rid}\t{rest}\n",
+    "2024-05-01T12:00:00.123Z\t{rid}\t{level}\t{rest}\n",
+    "2024-05-01T12:00:00.123Z\t{rid}\t{rest}\n",
+    "2024-05-01 12:00:00 {rid} {level}  Handler - {rest}\n",
+    "[ERROR] {rest}\t{rid}\n",
+    "2024/05/01 12:00:00 {rest}\n",
+    "2024/05/01 12:00:00 [{level}] {rest}\n",
+    "2024/05/01 12:00:00 {level}: {rest}\n",
+    "I, [2024-05-01T12:00:00.750000 #8]  {level} -- : {rest}\n",
+    "W, [2024-05-01T12:00:00.750000 #8]  {level} {rid} -- : {rest}\n",
+    "2024-05-01 12:00:00  {level}  Handler - {rest}\n",
+]
+JSON_KEYS = [
+    "level", "log_level", "severity", "message", "timestamp", "type", "requestId", "function_request_id",
+    "xray_trace_id", "traceId", "correlation_id", "cold_start", "service", "serviceName", "errorType",
+    "errorMessage", "exception", "error", "logger", "location",
+]  # fmt: skip
+json_scalar = (
+    st.none() | st.booleans() | st.integers(-5, 5) | st.sampled_from(["", "ERROR", "x", RID, "undefined"])
+)
+json_value = json_scalar | st.dictionaries(
+    st.sampled_from(["errorType", "errorMessage", "a"]), json_scalar, max_size=2
+)
+json_line = st.dictionaries(st.sampled_from(JSON_KEYS), json_value, max_size=6).map(
+    lambda o: orjson.dumps(o).decode()
+)
+prefixed_line = st.builds(
+    lambda template, level, rid, rest: template.format(level=level, rid=rid, rest=rest),
+    st.sampled_from(PREFIXED_TEMPLATES),
+    st.sampled_from(LEVELS),
+    st.sampled_from([RID, "c1aa665e-49e7-483b-8f90-6f3dbb1ce902", "undefined", "", "short"]),
+    st.sampled_from(RESTS) | st.text(max_size=20),
+)
+
+
+@settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(prefixed_line, json_line), min_size=1, max_size=8), st.booleans())
+def test_any_line_a_fast_path_may_take_gives_the_general_readers_document(
+    lines: list[str], inside: bool
+) -> None:
+    messages = [f"START RequestId: {RID} Version: $LATEST\n", *lines] if inside else lines
+    events = [
+        {"id": str(10**40 + i), "timestamp": 1_714_564_800_000 + i, "message": m}
+        for i, m in enumerate(messages)
+    ]
+    raw = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "/aws/lambda/fuzz",
+        "logStream": "2024/05/01/[$LATEST]0123456789abcdef0123456789abcdef",
+        "logEvents": events,
+    }
+
+    def parse() -> list[dict[str, Any]]:
+        payload = payload_from_json(orjson.loads(orjson.dumps(raw)), RecordId("fuzz", "0"), b"")
+        return parse_payloads([payload], region="us-east-1", observed_at_ms=OBSERVED_MS)
+
+    fast = parse()
+    saved = parser_module._FAST_PATHS
+    parser_module._FAST_PATHS = {}
+    try:
+        general = parse()
+    finally:
+        parser_module._FAST_PATHS = saved
     for fast_doc, general_doc in zip(fast, general, strict=True):
         assert fast_doc == general_doc, fast_doc["body"][:80]

@@ -59,7 +59,7 @@ from lambdalens.parsing.serialisable import (
     depth_limited,
     too_deep,
 )
-from lambdalens.parsing.severity import SEVERITY_NUMBER, normalize_severity
+from lambdalens.parsing.severity import EXACT_SEVERITY, SEVERITY_NUMBER, normalize_severity
 from lambdalens.parsing.structured import apply_plain, apply_structured
 from lambdalens.parsing.text_formats import (
     EXCEPTION_HEADER,
@@ -636,15 +636,85 @@ class BatchParser:
             return kind
         return None
 
-    # Fast paths of runtime text lines: the same readers as _classify, minus its dispatch.
+    # Fast paths of runtime text lines: the same readers as _classify, minus its dispatch, and
+    # for the commonest line (an application's, of the invocation the stream is in) minus
+    # everything that cannot apply to it (see _plain_line).
     def _bracket_fast(self, doc: Document, message: str, stream: _Stream, key: tuple[str, str]) -> bool:
+        close = message.find("]\t", 1, 12)  # Python: [LEVEL]\t<ts>\t<request id>\t<rest>
+        if close > 0 and not message.startswith("[ERROR] "):
+            parts = message.split("\t", 3)
+            if len(parts) == 4 and self._plain_line(
+                doc, EXACT_SEVERITY.get(message[1:close]), parts[2], parts[3], stream
+            ):
+                return True
         event_type = self._bracket_line(doc, message, stream) or self._bare(doc, message, stream)
         self._complete(doc, event_type, stream, key)
         return True
 
     def _digit_fast(self, doc: Document, message: str, stream: _Stream, key: tuple[str, str]) -> bool:
+        if "Task timed out after " not in message:
+            if (
+                message[10:11] == "T" and message[4:5] == "-"
+            ):  # Node.js, .NET: <ISO ts>\t<request id>\t<LEVEL>\t<rest>
+                parts = message.split("\t", 3)
+                if len(parts) == 4 and self._plain_line(
+                    doc, EXACT_SEVERITY.get(parts[2]), parts[1], parts[3], stream
+                ):
+                    return True
+            elif message[10:11] == " " and message[4:5] == "-":  # log4j: <ts> <request id> <LEVEL> <rest>
+                m = JAVA_LOG4J.match(message)
+                if m is not None and self._plain_line(
+                    doc, EXACT_SEVERITY.get(m["level"]), m["rid"] or "", m["rest"], stream
+                ):
+                    return True
+            elif message[4:5] == "/":  # Go's log package: <YYYY/MM/DD hh:mm:ss> <rest>
+                m = GO_LOG.match(message)
+                if m is not None:
+                    rest = m["rest"]
+                    m2 = LEADING_LEVEL.match(rest)
+                    level = (normalize_severity(m2.group(1)) if m2 is not None else None) or "INFO"
+                    if self._plain_line(doc, level, "", rest, stream):
+                        return True
         event_type = self._digit_line(doc, message, stream) or self._bare(doc, message, stream)
         self._complete(doc, event_type, stream, key)
+        return True
+
+    def _ruby_fast(self, doc: Document, message: str, stream: _Stream, key: tuple[str, str]) -> bool:
+        """Ruby's Logger: ``I, [<ts> #<pid>]  INFO -- : <rest>`` (declines any other line)."""
+        if message[1:4] != ", [":
+            return False
+        m = RUBY_LOGGER.match(message)
+        return m is not None and self._plain_line(
+            doc, EXACT_SEVERITY.get(m["level"]), m["rid"] or "", m["rest"], stream
+        )
+
+    @staticmethod
+    def _plain_line(doc: Document, level: str | None, request_id: str, rest: str, stream: _Stream) -> bool:
+        """A runtime's prefixed line, ``level`` and ``request_id`` read from its prefix, when it is
+        the commonest kind: not an error, of the invocation the stream is in (the prefix names
+        it, or none: a bare line). Fills ``doc`` as ``_prefixed`` and ``_complete`` would;
+        False (``doc`` untouched) for any other line."""
+        invocation = stream.invocation
+        if invocation is None or level is None:
+            return False
+        if request_id != stream.current:
+            if request_id:
+                return False
+            request_id = stream.current
+        if (
+            level in _ERROR_SEVERITIES
+            or rest[:1] == "{"
+            or "Error" in rest
+            or "Exception" in rest
+            or "Task timed out after " in rest
+            or rest.startswith(_NODE_ERROR_MARKERS)
+        ):
+            return False
+        doc["severity.text"] = level
+        doc["faas.invocation_id"] = request_id
+        doc["severity.number"] = SEVERITY_NUMBER[level]
+        doc["lambda.event_type"] = APP_LOG
+        invocation.append(doc)
         return True
 
     def _prefixed(
@@ -868,6 +938,7 @@ _FAST_PATHS: dict[str, Callable[[BatchParser, Document, str, _Stream, tuple[str,
     "{": BatchParser._json_line,
     "[": BatchParser._bracket_fast,
     **dict.fromkeys("0123456789", BatchParser._digit_fast),
+    **dict.fromkeys("DIW", BatchParser._ruby_fast),
 }
 
 
