@@ -92,7 +92,7 @@ def _workload_payloads() -> list[SubscriptionPayload]:
 def _combinations_payloads() -> list[SubscriptionPayload]:
     """Every runtime prefix x level x request id x rest below, each printed in an invocation of
     its own log stream (a line after an error would not take a fast path)."""
-    payloads = []
+    payloads: list[SubscriptionPayload] = []
     for template in PREFIXED_TEMPLATES:
         for level in LEVELS:
             for rid in (RID, "c1aa665e-49e7-483b-8f90-6f3dbb1ce902", "short"):

@@ -695,12 +695,13 @@ class BatchParser:
         it, or none: a bare line). Fills ``doc`` as ``_prefixed`` and ``_complete`` would;
         False (``doc`` untouched) for any other line."""
         invocation = stream.invocation
-        if invocation is None or level is None:
+        current = stream.current
+        if invocation is None or current is None or level is None:
             return False
-        if request_id != stream.current:
+        if request_id != current:
             if request_id:
                 return False
-            request_id = stream.current
+            request_id = current
         if (
             level in _ERROR_SEVERITIES
             or rest[:1] == "{"
