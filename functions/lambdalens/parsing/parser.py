@@ -504,7 +504,7 @@ class BatchParser:
             deep = message  # long enough to nest deeper than attributes keep: see _bound_depth
         else:
             deep = None
-        if not apply_plain(doc, obj):  # a platform record, an error object: the general reader
+        if "type" in obj or not apply_plain(doc, obj):  # a platform record, an error object: the general reader
             event_type = self._json_object(doc, obj, stream)
         elif doc["severity.text"] in _ERROR_SEVERITIES:
             event_type = self._error_in_message(doc, stream)
@@ -985,15 +985,6 @@ def _complete_invocation(docs: list[Document]) -> None:
     for doc in docs:
         event_type = doc["lambda.event_type"]
         if event_type != APP_LOG:  # most documents: nothing below concerns them
-            seen = _FAILURE_OF.get(event_type)
-            if (
-                seen is None
-                and event_type == PLATFORM
-                and str(doc.get("exception.type", "")).startswith("Runtime.")
-            ):
-                seen = "error"
-            if _FAILURE_RANK[seen] > _FAILURE_RANK[failure]:
-                failure = seen
             if event_type == REPORT:
                 report = doc
                 if "lambda.init_duration_ms" in doc or "lambda.restore_duration_ms" in doc:
@@ -1001,8 +992,19 @@ def _complete_invocation(docs: list[Document]) -> None:
                 elif coldstart is None:
                     coldstart = False
                 span_id = span_id or doc.get("spanId")
-            elif event_type == START and doc.get("spanId"):
-                span_id = doc["spanId"]
+            elif event_type == START:
+                if doc.get("spanId"):
+                    span_id = doc["spanId"]
+            elif event_type != END:
+                seen = _FAILURE_OF.get(event_type)
+                if (
+                    seen is None
+                    and event_type == PLATFORM
+                    and str(doc.get("exception.type", "")).startswith("Runtime.")
+                ):
+                    seen = "error"
+                if _FAILURE_RANK[seen] > _FAILURE_RANK[failure]:
+                    failure = seen
         # (membership tests: most documents have none of these keys, and "in" is cheaper than get)
         if not trace_id and "traceId" in doc:
             trace_id = doc["traceId"]
@@ -1010,7 +1012,16 @@ def _complete_invocation(docs: list[Document]) -> None:
             correlation = doc["correlation_id"]
         if "faas.coldstart" in doc and doc["faas.coldstart"] is True:
             coldstart = True
-    if trace_id or correlation:
+    if trace_id and correlation and coldstart is not None:  # most invocations of structured loggers
+        for doc in docs:
+            if "traceId" not in doc:
+                doc["traceId"] = trace_id
+                if span_id and "spanId" not in doc:
+                    doc["spanId"] = span_id
+            if "correlation_id" not in doc:
+                doc["correlation_id"] = correlation
+            doc["faas.coldstart"] = coldstart
+    elif trace_id or correlation:
         for doc in docs:
             if trace_id and "traceId" not in doc:
                 doc["traceId"] = trace_id
