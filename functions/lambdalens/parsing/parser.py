@@ -504,7 +504,9 @@ class BatchParser:
             deep = message  # long enough to nest deeper than attributes keep: see _bound_depth
         else:
             deep = None
-        if "type" in obj or not apply_plain(doc, obj):  # a platform record, an error object: the general reader
+        if "type" in obj or not apply_plain(
+            doc, obj
+        ):  # a platform record, an error object: the general reader
             event_type = self._json_object(doc, obj, stream)
         elif doc["severity.text"] in _ERROR_SEVERITIES:
             event_type = self._error_in_message(doc, stream)
