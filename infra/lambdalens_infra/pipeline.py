@@ -32,6 +32,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from lambdalens.pipeline.memory import malloc_environment
 from lambdalens_infra.config import PipelineConfig
 from lambdalens_infra.functions import FunctionFactory
 from lambdalens_infra.monitoring import PipelineMonitoring
@@ -435,6 +436,8 @@ class LambdaLensPipeline(Construct):
             **config.redaction.parser_environment(),
             # Claims must outlive every redelivery of a record: at least the stream's retention.
             "ALERT_DEDUP_HOURS": str(max(48, config.stream.retention_hours)),
+            # glibc keeps what a batch freed for the next one (see lambdalens.pipeline.memory)
+            **malloc_environment(),
         }
         if search.parser_secret_arn:
             environment["OPENSEARCH_SECRET_ARN"] = search.parser_secret_arn

@@ -129,6 +129,10 @@ def test_parser_is_arm64_python_with_its_contract_environment(synth: Synthesized
     assert env["PIPELINE_NAME"] == "lambdalens"
     assert env["OPENSEARCH_DASHBOARDS_URL"]["Fn::Join"][1][-1] == "/_dashboards"
     assert "OPENSEARCH_SECRET_ARN" not in env  # the parser signs its requests; no password
+    # glibc keeps what a batch freed for the next batch (lambdalens.pipeline.memory)
+    assert env["MALLOC_TRIM_THRESHOLD_"] == str(256 * 1024 * 1024)
+    assert env["MALLOC_TOP_PAD_"] == str(64 * 1024 * 1024)
+    assert env["MALLOC_MMAP_THRESHOLD_"] == str(32 * 1024 * 1024)
     assert {
         k: env[k] for k in env if k.startswith("ALERT_") and k not in ("ALERT_TOPIC_ARN", "ALERT_STATE_TABLE")
     } == {

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gc
+import sys
 import weakref
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from lambdalens.pipeline.memory import paused_gc
+from lambdalens.pipeline.memory import malloc_environment, paused_gc, tune_allocator
 
 
 class _Node:
@@ -89,3 +90,19 @@ def test_a_caller_that_disabled_the_collector_keeps_it_disabled() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_allocator_settings_are_glibc_environment_variables_with_sane_values() -> None:
+    env = malloc_environment()
+    assert set(env) == {"MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_THRESHOLD_"}
+    assert int(env["MALLOC_MMAP_THRESHOLD_"]) <= 32 * 1024 * 1024  # glibc refuses more on 64-bit
+    assert int(env["MALLOC_TRIM_THRESHOLD_"]) >= int(env["MALLOC_MMAP_THRESHOLD_"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
+def test_the_allocator_settings_are_applied_in_process_where_glibc_runs() -> None:
+    import ctypes
+
+    if not hasattr(ctypes.CDLL(None), "mallopt"):
+        pytest.skip("not glibc")
+    assert tune_allocator() is True

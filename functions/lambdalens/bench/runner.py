@@ -2,7 +2,8 @@
 
 The floor is the least any consumer of these records must do: base64 + gzip decode,
 ``orjson.loads`` of the payload, and one minimal ``orjson.dumps`` per event. Both are
-timed in the same process, interleaved, best of several rounds, on one core.
+timed in the same process, interleaved, best of several rounds, on one core, with the C
+allocator set as the parser function runs it (:data:`lambdalens.pipeline.memory.MALLOC_SETTINGS`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from lambdalens.bench.workload import generate_payloads, kinesis_event, maximal_
 from lambdalens.decoding import DecodeError, iter_kinesis_event
 from lambdalens.indexing.bulk_body import build_chunks
 from lambdalens.parsing import BatchParser, Document
-from lambdalens.pipeline.memory import paused_gc
+from lambdalens.pipeline.memory import malloc_environment, paused_gc, tune_allocator
 
 
 def floor(event: dict[str, Any]) -> int:
@@ -89,7 +90,10 @@ def peak_rss_mb(event_path: str) -> dict[str, Any]:
         "print(orjson.dumps({'events': n, 'records': len(event['Records']),"
         " 'rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}).decode())\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, event_path], check=True, capture_output=True, text=True)
+    env = {**os.environ, **malloc_environment()}  # the allocator as the parser function runs it
+    out = subprocess.run(
+        [sys.executable, "-c", code, event_path], check=True, capture_output=True, text=True, env=env
+    )
     result = orjson.loads(out.stdout)
     return {
         "peak_rss_mb": round(result["rss_kb"] / 1024, 1),
@@ -103,6 +107,7 @@ def run(
     input_path: str | None = None, events: int = 30_000, rounds: int = 5, handler: bool = True
 ) -> dict[str, Any]:
     """The benchmark result object (see ``lambdalens bench --help``)."""
+    allocator_tuned = tune_allocator()  # as the parser function runs (see MALLOC_SETTINGS)
     if input_path:
         with open(input_path, "rb") as fh:
             event = orjson.loads(fh.read())
@@ -145,5 +150,6 @@ def run(
         "python": platform.python_version(),
         "cpu": cpu_name(),
         "cores_used": 1,
+        "allocator_tuned": allocator_tuned,
         **extra,
     }

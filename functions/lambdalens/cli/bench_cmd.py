@@ -25,6 +25,10 @@ def run(args: argparse.Namespace) -> int:
         print(orjson.dumps(result).decode())
         return 0
     print(f"machine      {result['cpu']}, Python {result['python']}, 1 core")
+    allocator = (
+        "as the parser function runs it" if result["allocator_tuned"] else "default (mallopt unavailable)"
+    )
+    print(f"allocator    {allocator}")
     print(f"input        {result['input']}: {result['records']} records, {result['events']} events")
     print(f"parser       {result['events_per_s']:>10,} events/s  (decode + parse + bulk body)")
     print(
