@@ -91,24 +91,23 @@ def payload_from_json(
     message_type = obj.get("messageType")
     if message_type not in (DATA_MESSAGE, CONTROL_MESSAGE):
         raise bad(f"messageType is {message_type!r}, expected DATA_MESSAGE or CONTROL_MESSAGE")
-    events_obj = obj.get("logEvents", [])
-    if not isinstance(events_obj, list):
+    events: list[LogEvent] = obj.get("logEvents", [])
+    if not isinstance(events, list):
         raise bad("logEvents is not a list")
     log_group = obj.get("logGroup", "")
     log_stream = obj.get("logStream", "")
     if message_type == DATA_MESSAGE and not (isinstance(log_group, str) and log_group):
         raise bad("logGroup is missing")
-    events: list[LogEvent] = events_obj
-    filters = obj.get("subscriptionFilters") or []
-    return SubscriptionPayload(
-        message_type=message_type,
-        owner=str(obj.get("owner", "")),
-        log_group=str(log_group),
-        log_stream=str(log_stream),
-        log_events=events,
-        subscription_filters=[str(f) for f in filters] if isinstance(filters, list) else [],
-        region=region,
-        record_id=record_id,
+    filters = obj.get("subscriptionFilters")
+    return SubscriptionPayload(  # (positional: the hot path builds one per record)
+        message_type,
+        str(obj.get("owner", "")),
+        str(log_group),
+        str(log_stream),
+        events,
+        list(map(str, filters)) if isinstance(filters, list) else [],
+        region,
+        record_id,
     )
 
 
