@@ -97,13 +97,15 @@ def build_chunks(
     a consumer may keep it while the next one is built.
     """
     max_bytes = min(max_bytes, HARD_MAX_BYTES)
+    if not isinstance(docs, list):
+        docs = list(docs)
     dumps = orjson.dumps
     day: str | None = None  # "YYYY-MM-DD" of the previous document; ``head`` is its action head
     head = b""
     body = bytearray()
-    chunk_docs: list[Document] = []
-    room = max_items  # items the current chunk can still take
-    for doc in docs:
+    first = 0  # the position of the current chunk's first document
+    full_at = max_items  # the position that starts the next chunk by count
+    for position, doc in enumerate(docs):
         timestamp = doc["@timestamp"]
         if timestamp[:10] != day:  # a batch spans a day or two: rarely a new head
             day = timestamp[:10]
@@ -111,11 +113,11 @@ def build_chunks(
         doc_id = doc["log.record.uid"]
         if type(doc_id) is not str:
             doc_id = str(doc_id)
-        if room <= 0 and chunk_docs:
-            yield BulkChunk(body, chunk_docs)
+        if position == full_at:
+            yield BulkChunk(body, docs[first:position])
             body = bytearray()
-            chunk_docs = []
-            room = max_items
+            first = position
+            full_at = position + max_items
         start = len(body)
         body += head
         body += dumps(doc_id)
@@ -124,19 +126,17 @@ def build_chunks(
             body += dumps(doc, option=orjson.OPT_APPEND_NEWLINE)
         except TypeError:  # never in the parser's documents
             body += _dump_unusual(doc)
-        if len(body) > max_bytes and chunk_docs:
+        if len(body) > max_bytes and position > first:
             # The item does not fit: it starts the next chunk (checked after appending, as
             # items nearly always fit, rather than sizing every item first).
             item = body[start:]
             del body[start:]
-            yield BulkChunk(body, chunk_docs)
+            yield BulkChunk(body, docs[first:position])
             body = item
-            chunk_docs = []
-            room = max_items
-        chunk_docs.append(doc)
-        room -= 1
-    if chunk_docs:
-        yield BulkChunk(body, chunk_docs)
+            first = position
+            full_at = position + max_items
+    if first < len(docs):
+        yield BulkChunk(body, docs[first:])
 
 
 def bulk_body(docs: Sequence[Document], prefix: str = DEFAULT_INDEX_PREFIX) -> bytes:
