@@ -212,7 +212,7 @@ class BatchParser:
         fast_paths = _FAST_PATHS
         seconds_cache = _iso_cache
         append = docs.append
-        for position, event in enumerate(payload.log_events):
+        for event in payload.log_events:  # (an event's position in the payload: len(docs))
             doc = base.copy()
             try:
                 message = event["message"]
@@ -224,17 +224,14 @@ class BatchParser:
                     or type(event_id) is not str
                     or not event_id
                 ):
-                    event_id = _irregular_event_id(event_id, message, ts, payload, position)
-                seconds = ts // 1000
-                prefix = seconds_cache.get(seconds)
-                doc["@timestamp"] = (
-                    prefix + _MILLIS[ts - seconds * 1000] if prefix is not None else iso_ms(ts)
-                )
+                    event_id = _irregular_event_id(event_id, message, ts, payload, len(docs))
+                prefix = seconds_cache.get(ts // 1000)
+                doc["@timestamp"] = prefix + _MILLIS[ts % 1000] if prefix is not None else iso_ms(ts)
                 doc["body"] = message
                 doc["log.record.uid"] = event_id
                 # The commonest layouts have a fast path (see _FAST_PATHS); it declines what it
                 # does not recognise, and a line that may continue a stack trace is never its.
-                fast_path = fast_paths.get(message[:1])
+                fast_path = fast_paths.get(message[0]) if message else None
                 if (
                     fast_path is None
                     or stream.open_error is not None
@@ -242,7 +239,7 @@ class BatchParser:
                 ):
                     read(doc, message, stream, key)
             except Exception as exc:  # never lose an event to a parser bug or a malformed event
-                doc = self._salvage(base, event, payload, position, exc)
+                doc = self._salvage(base, event, payload, len(docs), exc)
             append(doc)
         self.stats.events += len(docs)
         return docs
