@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class RecordId:
+class RecordId(NamedTuple):
     """Where a record came from: enough to find it again and to report it as a batch item failure.
 
     ``sequence_number`` is the Kinesis sequence number (the ``itemIdentifier`` of a
     partial batch response); for inputs that are not Kinesis records it is a position
-    such as ``line:12``.
+    such as ``line:12``. (A named tuple: one is made per record, and a frozen dataclass
+    costs several times as much to make.)
     """
 
     shard_id: str
