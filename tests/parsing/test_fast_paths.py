@@ -43,6 +43,17 @@ def _tricky_payload() -> SubscriptionPayload:
         '{"level":30,"msg":"pino line","reqId":"' + rid + '"}',
         '{"type":"platform.logsDropped","record":{"reason":"x","droppedRecords":3}}',
         '{"type":"platform.start"}',
+        '{"type":"platform.start","record":{"requestId":"' + rid + '","version":"7","tracing":{"spanId":"'
+        '5e1b41515ac6c58f","type":"X-Amzn-Trace-Id","value":"Root=1-5e1b4151-5ac6c58f5b4a3e2a1c0d9e8f;'
+        'Parent=0c6e8f1a2b3c4d5e;Sampled=1"}}}',
+        '{"type":"platform.report","record":{"requestId":"' + rid + '","metrics":{"durationMs":3000.5,'
+        '"billedDurationMs":3001,"memorySizeMB":128,"maxMemoryUsedMB":"x","initDurationMs":1}'
+        ',"status":"Timeout","errorType":"Sandbox.Timedout"}}',
+        '{"type":"platform.start","record":{"requestId":"undefined","version":"$LATEST"}}',
+        '{"type":"platform.start","record":{"requestId":"' + rid + '","functionVersion":"3"}}',
+        '{"type":"platform.report","record":{"requestId":"' + rid + '","metrics":[1],"status":"success"}}',
+        '{"type":"platform.report","record":{"requestId":"' + rid + '","metrics":{},"spans":[]}}',
+        '{"type":"platform.report","record":{"requestId":"' + rid + '","status":"","tracing":"Root=x"}}',
         "[1, 2, 3]",
         "{not json",
         f"2024-05-01T12:00:00.000Z\t{rid}\tINFO\tline\n",

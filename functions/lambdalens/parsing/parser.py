@@ -49,7 +49,8 @@ from lambdalens.parsing.platform import (
     TEXT_PREFIXES,
     apply_platform_json,
     apply_platform_text,
-    read_end,
+    read_platform_report,
+    read_platform_start,
     read_report,
     read_start,
 )
@@ -87,6 +88,7 @@ _OOM_TYPES = frozenset(
     {"Runtime.OutOfMemory", "java.lang.OutOfMemoryError", "MemoryError", "OutOfMemoryError"}
 )
 _FAILED_STATUSES = ("error", "failure", "timeout")
+_INFO = SEVERITY_NUMBER["INFO"]
 _ERROR_SEVERITIES = ("ERROR", "FATAL")
 #: Event types that move a stream's lifecycle state (see ``BatchParser._track_lifecycle``).
 _LIFECYCLE_TYPES = frozenset({START, INIT_START, INIT_ERROR, INIT_REPORT})
@@ -210,8 +212,11 @@ class BatchParser:
         docs: list[Document] = []
         read = self._read_event
         fast_paths = _FAST_PATHS
-        seconds_cache = _iso_cache
         append = docs.append
+        # A payload's events are in time order, most within a second of the one before: the
+        # "YYYY-MM-DDTHH:MM:SS" of the second being read is kept here, not looked up per event.
+        second_ms = -1000  # the first millisecond of that second
+        second = ""
         for event in payload.log_events:  # (an event's position in the payload: len(docs))
             doc = base.copy()
             try:
@@ -225,8 +230,12 @@ class BatchParser:
                     or not event_id
                 ):
                     event_id = _irregular_event_id(event_id, message, ts, payload, len(docs))
-                prefix = seconds_cache.get(ts // 1000)
-                doc["@timestamp"] = prefix + _MILLIS[ts % 1000] if prefix is not None else iso_ms(ts)
+                millis = ts - second_ms
+                if not 0 <= millis < 1000:
+                    millis = ts % 1000
+                    second_ms = ts - millis
+                    second = iso_ms(second_ms)[:19]
+                doc["@timestamp"] = second + _MILLIS[millis]
                 doc["body"] = message
                 doc["log.record.uid"] = event_id
                 # The commonest layouts have a fast path (see _FAST_PATHS); it declines what it
@@ -349,6 +358,12 @@ class BatchParser:
         request_id = read_start(doc, message)
         if request_id is None:
             return False
+        self._start(doc, request_id, stream, key)
+        return True
+
+    def _start(self, doc: Document, request_id: str, stream: _Stream, key: tuple[str, str]) -> None:
+        """Complete a START (text or ``platform.start``) whose fields are read: what ``_complete``
+        does for one."""
         if stream.in_init and stream.init_type != "provisioned-concurrency":
             doc["faas.coldstart"] = True  # this invocation waited for the init that preceded it
         stream.current = request_id
@@ -357,10 +372,9 @@ class BatchParser:
         stream.init_id = None
         stream.init_type = None
         doc["severity.text"] = "INFO"
-        doc["severity.number"] = SEVERITY_NUMBER["INFO"]
+        doc["severity.number"] = _INFO
         doc["lambda.event_type"] = START
         self._invocation(key, request_id, stream, True).append(doc)
-        return True
 
     def _end_line(self, doc: Document, message: str, stream: _Stream, key: tuple[str, str]) -> bool:
         if not message.startswith("END RequestId:") or len(message) > 53 or message[15:16] == " ":
@@ -368,11 +382,16 @@ class BatchParser:
         request_id = message[15:].rstrip()
         if not request_id or request_id == "undefined":
             return False
-        read_end(doc, message)
         doc["severity.text"] = "INFO"
-        doc["severity.number"] = SEVERITY_NUMBER["INFO"]
+        doc["severity.number"] = _INFO
         doc["lambda.event_type"] = END
-        self._attach(doc, request_id, stream, key)
+        invocation = stream.invocation
+        if invocation is not None and request_id == stream.current:
+            doc["faas.invocation_id"] = stream.current  # (one string for all its documents)
+            invocation.append(doc)
+        else:
+            doc["faas.invocation_id"] = request_id
+            self._invocation(key, request_id, stream).append(doc)
         return True
 
     def _report_line(self, doc: Document, message: str, stream: _Stream, key: tuple[str, str]) -> bool:
@@ -381,16 +400,29 @@ class BatchParser:
         request_id = read_report(doc, message)
         if request_id is None:
             return False
-        severity = "ERROR" if doc.get("lambda.status") in _FAILED_STATUSES else "INFO"
-        doc["severity.text"] = severity
-        doc["severity.number"] = SEVERITY_NUMBER[severity]
+        self._report(doc, request_id, stream, key)
+        return True
+
+    def _report(self, doc: Document, request_id: str, stream: _Stream, key: tuple[str, str]) -> None:
+        """Complete a REPORT (text or ``platform.report``) whose fields are read: what
+        ``_complete`` does for one."""
+        if "lambda.status" in doc and doc["lambda.status"] in _FAILED_STATUSES:
+            doc["severity.text"] = "ERROR"
+            doc["severity.number"] = SEVERITY_NUMBER["ERROR"]
+        else:
+            doc["severity.text"] = "INFO"
+            doc["severity.number"] = _INFO
         doc["lambda.event_type"] = REPORT
         if "exception.type" in doc:  # REPORT's "Error Type:"
             self._errors.append(doc)
-        self._attach(doc, request_id, stream, key)
+        invocation = stream.invocation
+        if invocation is not None and request_id == stream.current:
+            doc["faas.invocation_id"] = stream.current  # (one string for all its documents)
+            invocation.append(doc)
+        else:
+            self._invocation(key, request_id, stream).append(doc)
         stream.current = None
         stream.invocation = None
-        return True
 
     @staticmethod
     def _track_lifecycle(doc: Document, event_type: str, stream: _Stream, request_id: str | None) -> None:
@@ -501,9 +533,23 @@ class BatchParser:
             deep = message  # long enough to nest deeper than attributes keep: see _bound_depth
         else:
             deep = None
-        if "type" in obj or not apply_plain(
-            doc, obj
-        ):  # a platform record, an error object: the general reader
+        if "type" in obj:  # a platform record (START and REPORT are read here), or the general reader's
+            kind = obj["type"]
+            if kind == "platform.report" or kind == "platform.start":
+                record = obj.get("record")
+                if type(record) is dict:
+                    if kind == "platform.report":
+                        request_id = read_platform_report(doc, record)
+                        if request_id is not None:
+                            self._report(doc, request_id, stream, key)
+                            return True
+                    else:
+                        request_id = read_platform_start(doc, record)
+                        if request_id is not None:
+                            self._start(doc, request_id, stream, key)
+                            return True
+            event_type = self._json_object(doc, obj, stream)
+        elif not apply_plain(doc, obj):  # an error object, an unusual line: the general reader
             event_type = self._json_object(doc, obj, stream)
         elif doc["severity.text"] in _ERROR_SEVERITIES:
             event_type = self._error_in_message(doc, stream)
@@ -513,6 +559,7 @@ class BatchParser:
             request_id = doc.get("faas.invocation_id")
             invocation = stream.invocation
             if request_id is not None and invocation is not None and request_id == stream.current:
+                doc["faas.invocation_id"] = stream.current  # (one string for all its documents)
                 severity = doc["severity.text"]
                 if severity is None:
                     severity = doc["severity.text"] = "INFO"
@@ -640,7 +687,7 @@ class BatchParser:
     # everything that cannot apply to it (see _plain_line).
     def _bracket_fast(self, doc: Document, message: str, stream: _Stream, key: tuple[str, str]) -> bool:
         close = message.find("]\t", 1, 12)  # Python: [LEVEL]\t<ts>\t<request id>\t<rest>
-        if close > 0 and not message.startswith("[ERROR] "):
+        if close > 0 and not message.startswith("[ERROR] ") and "Task timed out after " not in message:
             parts = message.split("\t", 3)
             if len(parts) == 4 and self._plain_line(
                 doc, EXACT_SEVERITY.get(message[1:close]), parts[2], parts[3], stream
@@ -680,7 +727,7 @@ class BatchParser:
 
     def _ruby_fast(self, doc: Document, message: str, stream: _Stream, key: tuple[str, str]) -> bool:
         """Ruby's Logger: ``I, [<ts> #<pid>]  INFO -- : <rest>`` (declines any other line)."""
-        if message[1:4] != ", [":
+        if message[1:4] != ", [" or "Task timed out after " in message:
             return False
         m = RUBY_LOGGER.match(message)
         return m is not None and self._plain_line(
@@ -692,26 +739,24 @@ class BatchParser:
         """A runtime's prefixed line, ``level`` and ``request_id`` read from its prefix, when it is
         the commonest kind: not an error, of the invocation the stream is in (the prefix names
         it, or none: a bare line). Fills ``doc`` as ``_prefixed`` and ``_complete`` would;
-        False (``doc`` untouched) for any other line."""
+        False (``doc`` untouched) for any other line. (Callers have declined a line that says
+        "Task timed out after ".)"""
         invocation = stream.invocation
         current = stream.current
         if invocation is None or current is None or level is None:
             return False
-        if request_id != current:
-            if request_id:
-                return False
-            request_id = current
+        if request_id != current and request_id:
+            return False
         if (
             level in _ERROR_SEVERITIES
             or rest[:1] == "{"
             or "Error" in rest
             or "Exception" in rest
-            or "Task timed out after " in rest
             or rest.startswith(_NODE_ERROR_MARKERS)
         ):
             return False
         doc["severity.text"] = level
-        doc["faas.invocation_id"] = request_id
+        doc["faas.invocation_id"] = current  # (equal to the prefix's: one string for the invocation)
         doc["severity.number"] = SEVERITY_NUMBER[level]
         doc["lambda.event_type"] = APP_LOG
         invocation.append(doc)

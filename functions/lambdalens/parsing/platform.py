@@ -238,6 +238,63 @@ _JSON_TYPES = {
 }
 
 
+_START_RECORD_KEYS = frozenset({"requestId", "version", "tracing"})
+_REPORT_RECORD_KEYS = frozenset({"requestId", "metrics", "status", "errorType", "tracing"})
+
+
+def _record_request_id(record: dict[str, Any]) -> str | None:
+    request_id = record.get("requestId")
+    if type(request_id) is str and request_id and request_id != "undefined":
+        return request_id
+    return None
+
+
+def read_platform_start(doc: Document, record: dict[str, Any]) -> str | None:
+    """The record of a ``platform.start`` as Lambda writes it (``requestId``, ``version``,
+    ``tracing``): fill ``doc`` as :func:`apply_platform_json` would, return the request id.
+
+    None (``doc`` untouched) for any other record, which :func:`apply_platform_json` reads.
+    With ``platform.report``, the commonest JSON platform record: read without its generic steps.
+    """
+    request_id = _record_request_id(record)
+    if request_id is None or not _START_RECORD_KEYS.issuperset(record):
+        return None
+    doc["faas.invocation_id"] = request_id
+    version = record.get("version")
+    if type(version) is str and version:
+        doc["faas.version"] = version
+    if "tracing" in record:
+        _tracing(doc, record["tracing"])
+    return request_id
+
+
+def read_platform_report(doc: Document, record: dict[str, Any]) -> str | None:
+    """The record of a ``platform.report`` as Lambda writes it (``requestId``, ``metrics``,
+    ``status``, ``errorType``, ``tracing``): fill ``doc`` as :func:`apply_platform_json` would,
+    return the request id. None (``doc`` untouched) for any other record."""
+    request_id = _record_request_id(record)
+    if request_id is None or not _REPORT_RECORD_KEYS.issuperset(record):
+        return None
+    metrics = record.get("metrics")
+    if metrics is not None and type(metrics) is not dict:
+        return None
+    doc["faas.invocation_id"] = request_id
+    status = record.get("status")
+    if type(status) is str and status:
+        doc["lambda.status"] = status.lower()
+    error_type = record.get("errorType")
+    if type(error_type) is str and error_type:
+        doc["exception.type"] = error_type
+    if metrics is not None:
+        for key, field in _METRIC_FIELDS.items():
+            value = metrics.get(key)
+            if type(value) is int or type(value) is float:
+                doc[field] = value
+    if "tracing" in record:
+        _tracing(doc, record["tracing"])
+    return request_id
+
+
 def apply_platform_json(doc: Document, obj: Mapping[str, Any]) -> str:
     """Fill the fields of a ``{"time", "type": "platform.*", "record"}`` object; return the event type."""
     kind = str(obj.get("type"))

@@ -247,7 +247,8 @@ def apply_plain(doc: Document, obj: dict[str, Any]) -> bool:
             doc[field] = value
     if plan.service is not None:
         value = pop(plan.service)
-        if type(value) is str and value and value != "service_undefined":
+        # (most lines name the function: the document keeps its one string of the name)
+        if type(value) is str and value and value != "service_undefined" and value != doc.get("service.name"):
             doc["service.name"] = value
     if plan.level is not None:
         value = pop(plan.level)
