@@ -83,32 +83,38 @@ def payload_from_json(
     Raises :class:`DecodeError` (``not_subscription_payload``) naming the first thing wrong.
     """
 
-    def bad(detail: str) -> DecodeError:
-        return DecodeError("not_subscription_payload", detail, record_id, raw)
-
-    if not isinstance(obj, dict):
-        raise bad(f"expected a JSON object, got {type(obj).__name__}")
+    if type(obj) is not dict:
+        raise _not_a_payload(f"expected a JSON object, got {type(obj).__name__}", record_id, raw)
     message_type = obj.get("messageType")
-    if message_type not in (DATA_MESSAGE, CONTROL_MESSAGE):
-        raise bad(f"messageType is {message_type!r}, expected DATA_MESSAGE or CONTROL_MESSAGE")
+    if message_type != DATA_MESSAGE and message_type != CONTROL_MESSAGE:
+        raise _not_a_payload(
+            f"messageType is {message_type!r}, expected DATA_MESSAGE or CONTROL_MESSAGE", record_id, raw
+        )
     events: list[LogEvent] = obj.get("logEvents", [])
-    if not isinstance(events, list):
-        raise bad("logEvents is not a list")
+    if type(events) is not list:
+        raise _not_a_payload("logEvents is not a list", record_id, raw)
     log_group = obj.get("logGroup", "")
+    if type(log_group) is not str or not log_group:
+        if message_type == DATA_MESSAGE:
+            raise _not_a_payload("logGroup is missing", record_id, raw)
+        log_group = str(log_group)
     log_stream = obj.get("logStream", "")
-    if message_type == DATA_MESSAGE and not (isinstance(log_group, str) and log_group):
-        raise bad("logGroup is missing")
+    owner = obj.get("owner", "")
     filters = obj.get("subscriptionFilters")
     return SubscriptionPayload(  # (positional: the hot path builds one per record)
         message_type,
-        str(obj.get("owner", "")),
-        str(log_group),
-        str(log_stream),
+        owner if type(owner) is str else str(owner),
+        log_group,
+        log_stream if type(log_stream) is str else str(log_stream),
         events,
-        list(map(str, filters)) if isinstance(filters, list) else [],
+        list(map(str, filters)) if type(filters) is list else [],
         region,
         record_id,
     )
+
+
+def _not_a_payload(detail: str, record_id: RecordId, raw: bytes) -> DecodeError:
+    return DecodeError("not_subscription_payload", detail, record_id, raw)
 
 
 def decode_payload(data: bytes, record_id: RecordId, region: str | None = None) -> list[SubscriptionPayload]:

@@ -35,13 +35,16 @@ def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
 
 def kinesis_record_id(record: Mapping[str, Any]) -> RecordId:
     """The identity of a Kinesis event record (tolerant of missing keys)."""
-    kinesis = record.get("kinesis") or {}
-    seq = str(kinesis.get("sequenceNumber", "")) if _is_mapping(kinesis) else ""
-    event_id = str(record.get("eventID", ""))
-    return RecordId(
-        shard_id=event_id.partition(":")[0] or "unknown-shard",
-        sequence_number=seq,
-        stream_arn=str(record.get("eventSourceARN", "")),
+    kinesis = record.get("kinesis")
+    seq = kinesis.get("sequenceNumber", "") if kinesis and _is_mapping(kinesis) else ""
+    event_id = record.get("eventID", "")
+    arn = record.get("eventSourceARN", "")
+    if type(seq) is not str:
+        seq = str(seq)
+    if type(event_id) is not str:
+        event_id = str(event_id)
+    return RecordId(  # (positional: made once per record)
+        event_id.partition(":")[0] or "unknown-shard", seq, arn if type(arn) is str else str(arn)
     )
 
 
