@@ -551,19 +551,20 @@ class BatchParser:
             event_type = self._json_object(doc, obj, stream)
         elif not apply_plain(doc, obj):  # an error object, an unusual line: the general reader
             event_type = self._json_object(doc, obj, stream)
-        elif doc["severity.text"] in _ERROR_SEVERITIES:
+        elif (severity := doc["severity.text"]) in _ERROR_SEVERITIES:
             event_type = self._error_in_message(doc, stream)
         else:  # an application's line, no error in it: _complete for the commonest case
             if deep is not None:
                 _bound_depth(doc, deep)
-            request_id = doc.get("faas.invocation_id")
             invocation = stream.invocation
-            if request_id is not None and invocation is not None and request_id == stream.current:
+            # (a stream has an invocation only while its request is current, never None)
+            if invocation is not None and doc.get("faas.invocation_id") == stream.current:
                 doc["faas.invocation_id"] = stream.current  # (one string for all its documents)
-                severity = doc["severity.text"]
                 if severity is None:
-                    severity = doc["severity.text"] = "INFO"
-                doc["severity.number"] = SEVERITY_NUMBER[severity]
+                    doc["severity.text"] = "INFO"
+                    doc["severity.number"] = _INFO
+                else:
+                    doc["severity.number"] = SEVERITY_NUMBER[severity]
                 doc["lambda.event_type"] = APP_LOG
                 invocation.append(doc)
             else:

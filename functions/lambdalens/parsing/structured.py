@@ -230,21 +230,29 @@ def _shape_of(obj: dict[str, Any]) -> _Shape:
 def apply_plain(doc: Document, obj: dict[str, Any]) -> bool:
     """:func:`apply_structured` for a plain application line, the commonest JSON line: no
     error keys, no ``type``, a ``message`` that is not an object. Same result, fewer steps.
-    False, ``obj`` untouched, for any other line (which is then not an error by its keys)."""
-    plan = _shape_of(obj)
+    False, ``obj`` untouched, for any other line (which is then not an error by its keys).
+
+    ``doc`` is fresh from the parser (the stream's fields, the event's own, no severity): a
+    plain shape lifts each document field from one key only, so no field it sets is there yet.
+    """
+    shape = tuple(obj)
+    plan = _shapes.get(shape)
+    if plan is None:
+        plan = _shape_of(obj)
     if not plan.plain or type(obj.get("message")) is dict:
         return False
     pop = obj.pop
     for key, field in plan.fields:
         value = pop(key)
-        if type(value) is str and value and value != "service_undefined" and field not in doc:
+        if type(value) is str and value and value != "service_undefined":
             doc[field] = value
     for key, field in plan.ids:
         value = pop(key)
-        if type(value) is int or type(value) is float:
-            value = str(value)
-        if type(value) is str and value and value != "service_undefined" and field not in doc:
-            doc[field] = value
+        if type(value) is str:
+            if value and value != "service_undefined":
+                doc[field] = value
+        elif type(value) is int or type(value) is float:
+            doc[field] = str(value)
     if plan.service is not None:
         value = pop(plan.service)
         # (most lines name the function: the document keeps its one string of the name)
@@ -255,7 +263,7 @@ def apply_plain(doc: Document, obj: dict[str, Any]) -> bool:
         level = EXACT_SEVERITY.get(value) if type(value) is str else None
         if level is None:
             level = normalize_severity(value)
-        if level and (plan.level == "level" or doc.get("severity.text") is None):
+        if level:
             doc["severity.text"] = level
     if plan.cold_start is not None:
         value = pop(plan.cold_start)
