@@ -118,17 +118,19 @@ def build_chunks(
             body = bytearray()
             first = position
             full_at = position + max_items
-        start = len(body)
         body += head
-        body += dumps(doc_id)
+        item_id = dumps(doc_id)
+        body += item_id
         body += _ACTION_END
         try:
-            body += dumps(doc, option=orjson.OPT_APPEND_NEWLINE)
+            source = dumps(doc, option=orjson.OPT_APPEND_NEWLINE)
         except TypeError:  # never in the parser's documents
-            body += _dump_unusual(doc)
+            source = _dump_unusual(doc)
+        body += source
         if len(body) > max_bytes and position > first:
             # The item does not fit: it starts the next chunk (checked after appending, as
             # items nearly always fit, rather than sizing every item first).
+            start = len(body) - len(head) - len(item_id) - len(_ACTION_END) - len(source)
             item = body[start:]
             del body[start:]
             yield BulkChunk(body, docs[first:position])

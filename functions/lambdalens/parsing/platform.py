@@ -89,12 +89,13 @@ def read_start(doc: Document, message: str) -> str | None:
     The caller has matched the ``START RequestId:`` prefix. None (``doc`` untouched) for
     another layout. With END, the most common line of all: read by position.
     """
-    if message[53:63] != " Version: ":
+    if not message.startswith(" Version: ", 53):
         return None
     request_id = message[17:53]
     doc["faas.invocation_id"] = request_id
     version = message[63:].rstrip()
-    if version:
+    # (the version is nearly always the one the stream's name gave: keep that one string)
+    if version and version != doc.get("faas.version"):
         doc["faas.version"] = version
     return request_id
 
