@@ -2,7 +2,8 @@
 
 The floor is the least any consumer of these records must do: base64 + gzip decode,
 ``orjson.loads`` of the payload, and one minimal ``orjson.dumps`` per event. Both are
-timed in the same process, interleaved, best of several rounds, on one core, with the C
+timed in the same process, interleaved, best of several rounds (a shared machine only ever
+slows a run down: the best is the closest to the code's own speed), on one core, with the C
 allocator set as the parser function runs it (:data:`lambdalens.pipeline.memory.MALLOC_SETTINGS`).
 """
 
@@ -104,7 +105,7 @@ def peak_rss_mb(event_path: str) -> dict[str, Any]:
 
 
 def run(
-    input_path: str | None = None, events: int = 30_000, rounds: int = 5, handler: bool = True
+    input_path: str | None = None, events: int = 30_000, rounds: int = 10, handler: bool = True
 ) -> dict[str, Any]:
     """The benchmark result object (see ``lambdalens bench --help``)."""
     allocator_tuned = tune_allocator()  # as the parser function runs (see MALLOC_SETTINGS)

@@ -62,7 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument(
         "--events", type=int, default=30_000, help="events in the generated workload (default 30000)"
     )
-    p.add_argument("--rounds", type=int, default=5, help="timed rounds; the best is kept (default 5)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=10,
+        help="timed rounds, each the floor then the parser; the best of each is kept (default 10)",
+    )
     p.add_argument(
         "--no-handler",
         action="store_true",
