@@ -101,6 +101,30 @@ def test_one_long_hostile_line_is_parsed_in_linear_time(lines: list[str]) -> Non
     assert elapsed < BUDGET_S, f"{elapsed:.1f} s for {sum(map(len, lines))} characters"
 
 
+def test_a_stack_trace_continued_over_twenty_thousand_events_is_one_error_with_every_line() -> None:
+    """A function can print any number of lines that continue an error (``\\tat`` frames, indented
+    lines): the trace is assembled once, not copied again for every line (quadratic: 20,000 such
+    events took 3 s, 100,000 would stall the parser Lambda past its timeout)."""
+    frames = [f"\tat com.acme.Handler.step{i}(Handler.java:{i})\n" for i in range(20_000)]
+    head = "java.lang.IllegalStateException: boom\n"
+    docs = parse([start(), head, *frames, *end_report()])
+    error = docs[1]
+    assert error["exception.type"] == "java.lang.IllegalStateException"
+    assert error["exception.stacktrace"] == "\n".join(f.rstrip("\n") for f in frames)
+    continuations = docs[2:-2]
+    assert len(continuations) == len(frames)
+    assert all(d["log.record.parent_uid"] == error["log.record.uid"] for d in continuations)
+    assert all(d["faas.invocation_id"] == RID for d in continuations)
+    assert docs[-1]["lambda.event_type"] == "report"  # the REPORT still closes the invocation
+
+
+def test_a_stack_trace_still_open_when_the_batch_ends_is_complete() -> None:
+    frames = ["\tat a.B.c(B.java:1)\n", "\tat a.B.d(B.java:2)\n"]
+    docs = parse([start(), "java.lang.IllegalStateException: boom\n", *frames])
+    assert docs[1]["exception.stacktrace"] == "\tat a.B.c(B.java:1)\n\tat a.B.d(B.java:2)"
+    assert docs[1]["exception.fingerprint"]
+
+
 # --------------------------------------------------------------------------- serialisable documents
 
 HUGE_REPORT = (

@@ -149,6 +149,10 @@ class _Stream:
     # ``open_error`` when it is a Python traceback printed one line per event whose closing
     # "<type>: <message>" line (Python prints the type last) has not arrived yet
     traceback_head: Document | None = None
+    # The stack trace of ``open_error`` as the lines its continuation events added, joined into
+    # the document when the error closes (see BatchParser._join_trace): appending each line to
+    # the text instead would copy the trace so far once per line, quadratic in its length
+    trace_lines: list[str] | None = None
     invocation: list[Document] | None = None  # the documents of ``current``
     # ``initializationType`` of the init in progress (on-demand, provisioned-concurrency, ...):
     # only JSON ``platform.initStart`` records say; the START that ends the init clears it
@@ -290,6 +294,8 @@ class BatchParser:
                 return
             if stream.traceback_head is head and self._close_traceback(doc, message, head, stream):
                 return
+            if stream.trace_lines is not None:
+                self._join_trace(stream)
             stream.open_error = None
         self._complete(doc, self._classify(doc, message, stream), stream, key)
 
@@ -312,6 +318,8 @@ class BatchParser:
         if "exception.type" in doc or "exception.message" in doc:
             self._errors.append(doc)
             if event_type in FAILURE_TYPES or event_type == APP_LOG or "exception.stacktrace" in doc:
+                if stream.trace_lines is not None:
+                    self._join_trace(stream)
                 stream.open_error = doc
         if request_id is not None:
             invocation = stream.invocation
@@ -486,13 +494,24 @@ class BatchParser:
         request_id = head.get("faas.invocation_id")
         if request_id:
             doc["faas.invocation_id"] = request_id
-        trace = head.get("exception.stacktrace")
+        lines = stream.trace_lines
+        if lines is None:
+            trace = head.get("exception.stacktrace")
+            lines = stream.trace_lines = [trace] if trace else []
         line = message.rstrip("\n")
-        head["exception.stacktrace"] = f"{trace}\n{line}" if trace else line
+        lines.append(line)
         if line.startswith("FATAL ERROR: ") and head["body"].startswith("<--- Last few GCs"):
             head["exception.message"] = line[13:].strip()
         elif line.startswith(PYTHON_TRACEBACK):  # a chained exception's traceback: its type comes last
             stream.traceback_head = head
+
+    @staticmethod
+    def _join_trace(stream: _Stream) -> None:
+        """Give the stream's open error the stack trace its continuation lines made."""
+        lines = stream.trace_lines
+        if lines is not None and stream.open_error is not None:
+            stream.open_error["exception.stacktrace"] = "\n".join(lines)
+        stream.trace_lines = None
 
     def _open_traceback(self, doc: Document, message: str, stream: _Stream) -> str:
         """``Traceback (most recent call last):`` printed without its exception line (a traceback
@@ -500,6 +519,8 @@ class BatchParser:
         doc["exception.stacktrace"] = message.replace("\r", "\n").rstrip("\n")
         doc["severity.text"] = "ERROR"
         self._errors.append(doc)
+        if stream.trace_lines is not None:
+            self._join_trace(stream)
         stream.open_error = stream.traceback_head = doc
         return APP_LOG
 
@@ -952,6 +973,9 @@ class BatchParser:
     # ------------------------------------------------------------------ batch end
     def finish(self) -> None:
         """Complete every invocation from what the whole batch showed; fingerprint errors."""
+        for stream in self._streams.values():  # errors still open at the end of the batch
+            if stream.trace_lines is not None:
+                self._join_trace(stream)
         for invocation_docs in self._invocations.values():
             _complete_invocation(invocation_docs)
         for invocation_docs in self._earlier_attempts:
