@@ -1111,6 +1111,8 @@ def _outcome(report: Document, failure: str | None) -> str:
     """How an invocation ended, from its REPORT and the failures the batch showed for it."""
     status = report.get("lambda.status")
     error_type = report.get("exception.type")
+    if failure is None and error_type is None and (status is None or status == "success"):
+        return "success"  # (most invocations: nothing below can apply)
     memory = report.get("lambda.memory_size_mb")
     used = report.get("lambda.max_memory_used_mb")
     memory_full = isinstance(memory, (int, float)) and isinstance(used, (int, float)) and used >= memory > 0
