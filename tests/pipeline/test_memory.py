@@ -19,7 +19,26 @@ class _Node:
 
 
 @pytest.fixture
-def collections() -> Iterator[list[int]]:
+def usual_thresholds() -> Iterator[tuple[int, int, int]]:
+    """The collector's usual thresholds, with nothing collectable pending.
+
+    An earlier test's batch may have left the first threshold raised (paused_gc keeps it raised
+    until the next batch begins); what a batch does first is put the usual ones back.
+    """
+    gc.collect()
+    with paused_gc():  # what the next batch does first: the usual thresholds again
+        pass
+    thresholds = gc.get_threshold()
+    try:
+        yield thresholds
+    finally:
+        with paused_gc():
+            pass
+        gc.set_threshold(*thresholds)
+
+
+@pytest.fixture
+def collections(usual_thresholds: tuple[int, int, int]) -> Iterator[list[int]]:
     """The generations of the collections that run, as they run."""
     seen: list[int] = []
 
@@ -27,16 +46,11 @@ def collections() -> Iterator[list[int]]:
         if phase == "start":
             seen.append(info["generation"])
 
-    thresholds = gc.get_threshold()
-    gc.collect()
     gc.callbacks.append(on_gc)
     try:
         yield seen
     finally:
         gc.callbacks.remove(on_gc)
-        with paused_gc():  # what the next batch does first: the usual thresholds again
-            pass
-        gc.set_threshold(*thresholds)
 
 
 def test_the_collector_is_paused_during_a_batch_and_resumed_after(collections: list[int]) -> None:
@@ -72,8 +86,8 @@ def test_once_the_batch_is_freed_the_collector_runs_as_usual_and_frees_cycles(co
     assert alive() is None
 
 
-def test_the_next_batch_restores_the_thresholds() -> None:
-    usual = gc.get_threshold()
+def test_the_next_batch_restores_the_thresholds(usual_thresholds: tuple[int, int, int]) -> None:
+    usual = usual_thresholds
     with paused_gc():
         batch = [{"doc": i} for i in range(20_000)]
     assert gc.get_threshold()[0] > usual[0]
