@@ -197,6 +197,15 @@ def test_publisher_retries_throttling_within_the_deadline() -> None:
     assert sns.calls == 3 and len(sleeps) == 2 and all(0 <= s <= 0.4 for s in sleeps)
 
 
+def test_publisher_makes_its_tries_and_does_not_wait_after_the_last() -> None:
+    sleeps: list[float] = []
+    sns = FlakySns([_client_error("Throttling")] * 10)
+    publisher = Publisher(sns, "arn", RetryPolicy(max_attempts=4, base_delay_ms=100), sleeps.append)
+    assert publisher.publish(render(alert(), SETTINGS), lambda: 60_000) is None
+    assert sns.calls == 4
+    assert len(sleeps) == 3, "a wait between tries, none after the last"
+
+
 def test_publisher_gives_up_at_once_on_permanent_errors_and_at_the_deadline() -> None:
     sns = FlakySns([_client_error("AuthorizationError", 403)])
     assert (

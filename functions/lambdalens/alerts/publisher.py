@@ -73,8 +73,13 @@ class RetryPolicy:
         return Deadline(remaining_ms, self.reserve_ms)
 
     def backoff(self, sleep: Callable[[float], None] = time.sleep) -> Backoff:
+        """A :class:`Backoff` counts retries (waits), this policy tries: ``max_attempts`` tries
+        are ``max_attempts - 1`` waits, none after the last try."""
         return Backoff(
-            base_ms=self.base_delay_ms, max_ms=self.max_delay_ms, max_attempts=self.max_attempts, sleep=sleep
+            base_ms=self.base_delay_ms,
+            max_ms=self.max_delay_ms,
+            max_attempts=max(0, self.max_attempts - 1),
+            sleep=sleep,
         )
 
 
