@@ -713,6 +713,33 @@ def test_cli_errors_are_one_line_and_nonzero(
     assert "--endpoint (or OPENSEARCH_ENDPOINT) is required" in capsys.readouterr().err
     assert run_cli(["--endpoint", "http://127.0.0.1:9", "--auth", "sigv4"]) == 2
     assert "OPENSEARCH_ENDPOINT must be an https URL" in capsys.readouterr().err
+    stub.clear()
+    assert run_cli(["--endpoint", stub.url, "--timeout", "0"]) == 2
+    assert "--timeout must be above 0, got 0.0" in capsys.readouterr().err
+    assert stub.requests == [], "refused before any request"
+
+
+def test_cli_takes_the_region_from_aws_region_as_the_other_commands_do(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lambdalens.indexing import client
+
+    used: list[OpenSearchConfig] = []
+
+    def no_client(config: OpenSearchConfig) -> Any:
+        used.append(config)
+        raise RuntimeError("no credentials in this test")
+
+    monkeypatch.setattr(client, "make_client", no_client)
+    endpoint = "https://search-x.eu-west-1.es.amazonaws.com"
+    env = {"AWS_REGION": "eu-west-1"}
+    assert run_cli(["--endpoint", endpoint], env=env) == 1
+    assert run_cli(["--endpoint", endpoint, "--region", "us-east-2"], env=env) == 1
+    assert [c.region for c in used] == ["eu-west-1", "us-east-2"]
+    assert (
+        "cannot create the OpenSearch client: RuntimeError: no credentials in this test"
+        in capsys.readouterr().err
+    )
 
 
 def test_cli_defaults_follow_the_endpoint() -> None:

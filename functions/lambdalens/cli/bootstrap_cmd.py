@@ -7,7 +7,7 @@ reported ``unchanged``. APIs the cluster does not have are reported ``skipped`` 
 reason.
 
 Options default to the parser's environment variables (OPENSEARCH_ENDPOINT, OPENSEARCH_AUTH,
-OPENSEARCH_SECRET_ARN, INDEX_PREFIX). --auth defaults to sigv4 for an https endpoint and to
+OPENSEARCH_SECRET_ARN, INDEX_PREFIX, AWS_REGION). --auth defaults to sigv4 for an https endpoint and to
 none for http. Exit status: 0 done, 1 OpenSearch failed or refused, 2 invalid options.
 
 examples:
@@ -60,7 +60,7 @@ def _fgac(value: str) -> bool | None:
 def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     try:
-        config = opensearch_config(args, env, region_from_env=False)
+        config = opensearch_config(args, env, positive_timeout=True)
         endpoint = config.endpoint
         serverless = config.auth == "aoss"
         options = BootstrapOptions(
@@ -118,7 +118,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     conn = p.add_argument_group("connection")
-    add_connection_arguments(conn, region_help="AWS region for SigV4 (default: the AWS configuration)")
+    add_connection_arguments(conn)
 
     idx = p.add_argument_group("indices")
     add_index_prefix_argument(idx)
