@@ -16,12 +16,13 @@ from lambdalens.demo.app import REGION, Application, Expected
 from lambdalens.demo.cloudwatch import CloudWatchLogs
 from lambdalens.demo.esm import EventSourceMapping, MappingSettings, MappingStats, on_failure_to_sqs
 from lambdalens.demo.servers import LocalServers, local_servers
+from lambdalens.indexing.bulk_body import DEFAULT_INDEX_PREFIX
 
 STREAM = "lambdalens-logs"
 BUCKET = "lambdalens-dead-letters"
 TOPIC = "lambdalens-alerts"
 TABLE = "lambdalens-alert-state"
-INDEX_PREFIX = "lambda-logs"
+INDEX_PREFIX = DEFAULT_INDEX_PREFIX
 
 #: The application's functions as deployed (GetFunctionConfiguration answers with these).
 FUNCTIONS = {

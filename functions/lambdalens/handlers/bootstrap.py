@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 from lambdalens.config import AUTH_MODES, Auth, OpenSearchConfig
 from lambdalens.indexing.bootstrap import BootstrapError, BootstrapReport, run_bootstrap
+from lambdalens.indexing.bulk_body import DEFAULT_INDEX_PREFIX
 from lambdalens.indexing.templates import (
     DEFAULT_REFRESH_INTERVAL,
     DEFAULT_RETENTION_DAYS,
@@ -118,7 +119,7 @@ class BootstrapProperties:
                 region=_text(props, "Region"),
             )
             options = BootstrapOptions(
-                index_prefix=_text(props, "IndexPrefix", "lambda-logs") or "lambda-logs",
+                index_prefix=_text(props, "IndexPrefix", DEFAULT_INDEX_PREFIX) or DEFAULT_INDEX_PREFIX,
                 retention_days=_int(props, "RetentionDays", DEFAULT_RETENTION_DAYS),
                 warm_after_days=_optional_int(props, "WarmAfterDays"),
                 warm_mode=_warm_mode(_text(props, "WarmMode", "ultrawarm")),
