@@ -13,6 +13,7 @@ from typing import Any, TypeGuard
 
 from lambdalens.parsing import document as et
 from lambdalens.parsing.document import Document
+from lambdalens.parsing.trace_header import read_trace_header
 
 # "Key: value" pairs of platform lines; alternatives longest first so that
 # "Billed Duration" is never read as "Duration".
@@ -207,12 +208,11 @@ def _tracing(doc: Document, tracing: object) -> None:
         return
     value = tracing.get("value")
     if isinstance(value, str):
-        for part in value.split(";"):
-            k, _, v = part.partition("=")
-            if k == "Root" and v:
-                doc["traceId"] = v
-            elif k == "Parent" and v and "spanId" not in doc:
-                doc["spanId"] = v
+        root, parent = read_trace_header(value)
+        if root is not None:
+            doc["traceId"] = root
+        if parent is not None and "spanId" not in doc:
+            doc["spanId"] = parent
     span = tracing.get("spanId")
     if isinstance(span, str) and span:
         doc["spanId"] = span

@@ -15,6 +15,7 @@ from typing import Any
 
 from lambdalens.parsing.document import Document
 from lambdalens.parsing.severity import EXACT_SEVERITY, normalize_severity
+from lambdalens.parsing.trace_header import trace_id_of
 
 _LEVEL_KEYS = ("level", "log_level", "levelname", "severity", "lvl", "loglevel", "Level")
 _REQUEST_KEYS = (
@@ -250,7 +251,7 @@ def apply_plain(doc: Document, obj: dict[str, Any]) -> bool:
         value = pop(key)
         if type(value) is str:
             if value and value != "service_undefined":
-                doc[field] = value
+                doc[field] = trace_id_of(value) if "Root=" in value and field == "traceId" else value
         elif type(value) is int or type(value) is float:
             doc[field] = str(value)
     if plan.service is not None:
@@ -299,7 +300,7 @@ def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
                 else:
                     continue
             if value and (action == _SERVICE or field not in doc) and value != "service_undefined":
-                doc[field] = value
+                doc[field] = trace_id_of(value) if "Root=" in value and field == "traceId" else value
         elif action <= _OTHER_LEVEL:  # _LEVEL, _OTHER_LEVEL
             level = EXACT_SEVERITY.get(value) if type(value) is str else None
             if level is None:

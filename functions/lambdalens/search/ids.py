@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from lambdalens.parsing.trace_header import read_trace_header
+
 _XRAY_RE = re.compile(r"^1-([0-9a-fA-F]{8})-([0-9a-fA-F]{24})$")
 _W3C_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 MAX_KEY_LENGTH = 256
@@ -23,11 +25,7 @@ def normalize_key(key: str) -> str:
     """
     text = key.strip()
     if ";" in text or text.startswith("Root="):
-        for part in text.split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == "Root" and value:
-                text = value
-                break
+        text = read_trace_header(text)[0] or text
     if not text:
         raise ValueError("the key is empty: give a trace id, a request id or a correlation id")
     if any(c.isspace() for c in text):
