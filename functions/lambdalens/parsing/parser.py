@@ -63,6 +63,7 @@ from lambdalens.parsing.serialisable import (
 from lambdalens.parsing.severity import EXACT_SEVERITY, SEVERITY_NUMBER, normalize_severity
 from lambdalens.parsing.structured import apply_plain, apply_structured
 from lambdalens.parsing.text_formats import (
+    DOTNET_FRAME,
     EXCEPTION_HEADER,
     GO_LOG,
     GO_PANIC,
@@ -839,8 +840,13 @@ class BatchParser:
                 if trace is not None:
                     doc["exception.stacktrace"] = trace
                 # .NET logs an unhandled exception as "fail\tSystem.Exception: ...\n   at ..."
+                # (Exception.ToString(): frames indented three spaces). An error a Node.js
+                # function logs itself (console.error(err): "ERROR\tTypeError: ...\n    at ...",
+                # V8's frames indented four) was caught: logged, not unhandled (Node's unhandled
+                # errors carry the runtime's markers, taken above).
                 header_first = EXCEPTION_HEADER.match(rest.split("\n", 1)[0].strip()) is not None
-                default = UNHANDLED_ERROR if header_first and trace is not None else APP_LOG
+                dotnet_trace = trace is not None and DOTNET_FRAME in trace
+                default = UNHANDLED_ERROR if header_first and dotnet_trace else APP_LOG
                 return self._error_kind(doc, stream, default)
         return APP_LOG
 
@@ -1104,6 +1110,13 @@ def _complete_invocation(docs: list[Document]) -> None:
         for doc in docs:
             doc["faas.coldstart"] = coldstart
     if report is not None:
+        if failure == "error" and report.get("lambda.status") == "success":
+            # Lambda says the invocation succeeded: the error lines taken for unhandled ones
+            # were errors the function logged and survived (console.error(err) in Node's JSON
+            # format, .NET's LogError(exception): the very shapes of the runtimes' own reports)
+            for doc in docs:
+                if doc["lambda.event_type"] == UNHANDLED_ERROR:
+                    doc["lambda.event_type"] = APP_LOG
         report["lambda.outcome"] = _outcome(report, failure)
 
 
@@ -1111,8 +1124,11 @@ def _outcome(report: Document, failure: str | None) -> str:
     """How an invocation ended, from its REPORT and the failures the batch showed for it."""
     status = report.get("lambda.status")
     error_type = report.get("exception.type")
-    if failure is None and error_type is None and (status is None or status == "success"):
-        return "success"  # (most invocations: nothing below can apply)
+    if status == "success" or (failure is None and error_type is None and status is None):
+        # Lambda said so (REPORT "Status: success", platform.report): an error line the batch
+        # showed for the invocation was one the function logged and survived. Without a status
+        # (REPORT lines before 2024), nothing seen: most invocations, nothing below can apply.
+        return "success"
     memory = report.get("lambda.memory_size_mb")
     used = report.get("lambda.max_memory_used_mb")
     memory_full = isinstance(memory, (int, float)) and isinstance(used, (int, float)) and used >= memory > 0

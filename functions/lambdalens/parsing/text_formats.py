@@ -46,6 +46,10 @@ EXCEPTION_HEADER = re.compile(
     r"|[A-Z][\w]*(?:Exception|Error))(?::\s?(?P<msg>[^\n]*))?$"
 )
 JAVA_TYPE = re.compile(r"(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*")
+#: How .NET's Exception.ToString() starts a frame line ("   at Ns.Type.Method() in /src/F.cs:line 9");
+#: V8 indents its frames four spaces ("    at fn (file:///var/task/index.mjs:12:11)"), Java a tab.
+DOTNET_FRAME = "\n   at "
+_V8_FRAME = "    at "
 PYTHON_TRACEBACK = "Traceback (most recent call last):"
 # The last line of a Python traceback: "KeyError: 'x'", "botocore.exceptions.ClientError: ...",
 # "StopIteration". Python qualifies every exception type but the built-in ones (and __main__'s),
@@ -153,6 +157,10 @@ def split_error_text(text: str) -> tuple[str | None, str | None, str | None]:
     m = EXCEPTION_HEADER.match(first.strip())
     if m:
         return m.group("type"), m.group("msg"), text if rest else None
+    # JavaScript's base Error ("Error: <message>" and V8's frames): a name the header above does
+    # not take alone, as plain text says "Error: ..." too; the frame that follows tells
+    if rest.startswith(_V8_FRAME) and (first == "Error" or first.startswith("Error: ")):
+        return "Error", first[7:] or None, text
     # The Java runtime prints an unhandled exception as "<message>: <type>\n<type>: <message>\n\tat ..."
     message, sep, exc_type = first.rstrip().rpartition(": ")
     if sep and rest.startswith(exc_type) and JAVA_TYPE.fullmatch(exc_type):

@@ -1,0 +1,62 @@
+"""An error a function logs and survives is a logged error, never an unhandled one: it must not
+count as a failed invocation (error metrics, error alerts) when Lambda says the invocation
+succeeded or when the line is the runtime's way of printing what the code logged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lambdalens.decoding import RecordId, payload_from_json
+from lambdalens.metrics.invocations import is_logged_error, summarize
+from lambdalens.parsing import parse_payloads
+
+LOGS = Path(__file__).resolve().parents[2] / "events" / "logs"
+
+
+def parse_case(case: str) -> list[dict[str, object]]:
+    raw = json.loads((LOGS / f"{case}.json").read_text())
+    return parse_payloads([payload_from_json(raw, RecordId("sample", case), b"")], region="us-east-1")
+
+
+@pytest.mark.parametrize(
+    ("case", "types"),
+    [
+        # console.error(err) in Node's text format: V8's stack after the ERROR prefix
+        ("node-text-logged-error", ["TypeError", "Error"]),
+        # console.error(err) in Node's JSON format: the very shape of the runtime's own error record
+        ("node-json-logged-error", ["TypeError"]),
+        # Console.Error.WriteLine(ex) in .NET: the shape of an unhandled exception; REPORT Status: success
+        ("dotnet-text-logged-exception", ["System.TimeoutException"]),
+    ],
+)
+def test_an_error_the_function_survived_is_a_logged_error(case: str, types: list[str]) -> None:
+    docs = parse_case(case)
+    assert not [d for d in docs if d["lambda.event_type"] == "unhandled_error"]
+    errors = [d for d in docs if is_logged_error(d)]
+    assert [d["exception.type"] for d in errors] == types
+    assert all(d.get("exception.stacktrace") and d.get("exception.fingerprint") for d in errors)
+    (invocation,) = summarize(docs).invocations.values()
+    assert invocation.is_invocation and not invocation.failed
+    assert invocation.report is not None and invocation.report["lambda.outcome"] == "success"
+
+
+def test_the_same_error_record_is_unhandled_when_lambda_says_the_invocation_failed() -> None:
+    """node-json-error: the runtime logged the handler's error and platform.report says error."""
+    docs = parse_case("node-json-error")
+    assert [d["exception.type"] for d in docs if d["lambda.event_type"] == "unhandled_error"] == ["TypeError"]
+    (invocation,) = summarize(docs).invocations.values()
+    assert invocation.error
+
+
+def test_a_report_status_of_success_wins_over_an_error_line() -> None:
+    """The same .NET line with a REPORT that has no Status (before 2024) is still taken for the
+    runtime's report of an unhandled exception: nothing else tells the two apart."""
+    raw = json.loads((LOGS / "dotnet-text-logged-exception.json").read_text())
+    report = raw["logEvents"][-1]
+    report["message"] = report["message"].replace("\tStatus: success", "\t")
+    docs = parse_payloads([payload_from_json(raw, RecordId("sample", "old-report"), b"")])
+    assert [d["lambda.event_type"] for d in docs].count("unhandled_error") == 1
+    assert docs[-1]["lambda.outcome"] == "error"
