@@ -25,7 +25,7 @@ def parse_case(case: str) -> list[dict[str, object]]:
     ("case", "types"),
     [
         # console.error(err) in Node's text format: V8's stack after the ERROR prefix
-        ("node-text-logged-error", ["TypeError", "Error"]),
+        ("node-text-logged-error", ["TypeError", "Error", "RangeError"]),
         # console.error(err) in Node's JSON format: the very shape of the runtime's own error record
         ("node-json-logged-error", ["TypeError"]),
         # Console.Error.WriteLine(ex) in .NET: the shape of an unhandled exception; REPORT Status: success
@@ -60,3 +60,39 @@ def test_a_report_status_of_success_wins_over_an_error_line() -> None:
     docs = parse_payloads([payload_from_json(raw, RecordId("sample", "old-report"), b"")])
     assert [d["lambda.event_type"] for d in docs].count("unhandled_error") == 1
     assert docs[-1]["lambda.outcome"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("line", "event_type"),
+    [
+        # printed without the runtime's prefix (process.stderr.write(err.stack)): read as ever
+        (
+            "TypeError: x is not a function\n    at handler (file:///var/task/index.mjs:3:9)\n",
+            "unhandled_error",
+        ),
+        # the same error after a text of the function's own: it logged the error
+        (
+            "retrying: TypeError: x is not a function\n    at handler (file:///var/task/index.mjs:3:9)\n",
+            "app_log",
+        ),
+    ],
+)
+def test_a_javascript_error_after_a_text_is_logged(line: str, event_type: str) -> None:
+    rid = "d3b9e0a4-6f1c-4e7b-8a25-97c14f0e6b3d"
+    raw = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "/aws/lambda/shipping-quotes",
+        "logStream": "2024/06/12/[$LATEST]7b2e91c04d5a4f68a3e1c9d07f25b684",
+        "subscriptionFilters": ["lambdalens"],
+        "logEvents": [
+            {"id": "1", "timestamp": 1718189471204, "message": f"START RequestId: {rid} Version: $LATEST\n"},
+            {"id": "2", "timestamp": 1718189471205, "message": line},
+        ],
+    }
+    doc = parse_payloads([payload_from_json(raw, RecordId("t", "1"), b"")])[1]
+    assert (doc["lambda.event_type"], doc["exception.type"], doc["exception.message"]) == (
+        event_type,
+        "TypeError",
+        "x is not a function",
+    )

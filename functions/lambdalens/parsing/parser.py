@@ -76,6 +76,7 @@ from lambdalens.parsing.text_formats import (
     RUBY_LOGGER,
     RUNTIME_EXIT,
     RUNTIME_TRAILER,
+    V8_FRAME_LINE,
     is_continuation,
     looks_like_request_id,
     read_timeout,
@@ -928,7 +929,10 @@ class BatchParser:
                 if trace is not None:
                     doc["exception.stacktrace"] = trace
                 doc["severity.text"] = "ERROR"
-                header_first = not message.startswith("Traceback")
+                # (a JavaScript error printed after a text of the function's own was logged by it)
+                header_first = not message.startswith("Traceback") and (
+                    message.startswith(exc_type) or V8_FRAME_LINE not in message
+                )
                 return self._error_kind(doc, stream, UNHANDLED_ERROR if header_first else APP_LOG)
             if message.startswith(PYTHON_TRACEBACK):
                 return self._open_traceback(doc, message, stream)

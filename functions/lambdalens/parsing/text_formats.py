@@ -50,6 +50,11 @@ JAVA_TYPE = re.compile(r"(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*")
 #: V8 indents its frames four spaces ("    at fn (file:///var/task/index.mjs:12:11)"), Java a tab.
 DOTNET_FRAME = "\n   at "
 _V8_FRAME = "    at "
+V8_FRAME_LINE = "\n" + _V8_FRAME
+#: "<type>: <message>" at the end of the line V8's frames follow (a text may come before it)
+_V8_ERROR_IN_LINE = re.compile(
+    r"(?:^|(?<=\s))(?P<type>(?:[A-Z][\w$]*)?(?:Error|Exception))(?:: (?P<msg>.*))?$"
+)
 PYTHON_TRACEBACK = "Traceback (most recent call last):"
 # The last line of a Python traceback: "KeyError: 'x'", "botocore.exceptions.ClientError: ...",
 # "StopIteration". Python qualifies every exception type but the built-in ones (and __main__'s),
@@ -157,10 +162,13 @@ def split_error_text(text: str) -> tuple[str | None, str | None, str | None]:
     m = EXCEPTION_HEADER.match(first.strip())
     if m:
         return m.group("type"), m.group("msg"), text if rest else None
-    # JavaScript's base Error ("Error: <message>" and V8's frames): a name the header above does
-    # not take alone, as plain text says "Error: ..." too; the frame that follows tells
-    if rest.startswith(_V8_FRAME) and (first == "Error" or first.startswith("Error: ")):
-        return "Error", first[7:] or None, text
+    # A JavaScript error with V8's frames below: JavaScript's base "Error: <message>" (a name the
+    # header above does not take alone, as plain text says "Error: ..." too), or an error logged
+    # after a text of the application's (console.error("charge failed", err))
+    if rest.startswith(_V8_FRAME):
+        m = _V8_ERROR_IN_LINE.search(first)
+        if m is not None:
+            return m["type"], m["msg"] or None, text
     # The Java runtime prints an unhandled exception as "<message>: <type>\n<type>: <message>\n\tat ..."
     message, sep, exc_type = first.rstrip().rpartition(": ")
     if sep and rest.startswith(exc_type) and JAVA_TYPE.fullmatch(exc_type):
