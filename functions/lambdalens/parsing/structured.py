@@ -18,6 +18,8 @@ from lambdalens.parsing.severity import EXACT_SEVERITY, normalize_severity
 from lambdalens.parsing.trace_header import trace_id_of
 
 _LEVEL_KEYS = ("level", "log_level", "levelname", "severity", "lvl", "loglevel", "Level")
+# Powertools for AWS Lambda (.NET) writes its keys in the case POWERTOOLS_LOGGER_CASE names:
+# snake_case (the default, as the other Powertools), camelCase or PascalCase ("FunctionRequestId").
 _REQUEST_KEYS = (
     "function_request_id",
     "requestId",
@@ -25,13 +27,26 @@ _REQUEST_KEYS = (
     "aws_request_id",
     "awsRequestId",
     "AWSRequestId",
+    "functionRequestId",
+    "FunctionRequestId",
 )
-_TRACE_KEYS = ("xray_trace_id", "traceId", "trace_id", "xrayTraceId", "otelTraceID", "dd.trace_id")
+_TRACE_KEYS = (
+    "xray_trace_id",
+    "traceId",
+    "trace_id",
+    "xrayTraceId",
+    "XrayTraceId",
+    "otelTraceID",
+    "dd.trace_id",
+)
 _SPAN_KEYS = ("spanId", "span_id", "otelSpanID", "dd.span_id")
-_CORRELATION_KEYS = ("correlation_id", "correlationId", "correlationID")
-_COLD_START_KEYS = ("cold_start", "coldStart")
-_SERVICE_KEYS = ("service", "serviceName", "service_name")
-_DROPPED_KEYS = frozenset({"timestamp", "time", "@timestamp"})
+_CORRELATION_KEYS = ("correlation_id", "correlationId", "correlationID", "CorrelationId")
+_COLD_START_KEYS = ("cold_start", "coldStart", "ColdStart")
+_SERVICE_KEYS = ("service", "serviceName", "service_name", "Service")
+_DROPPED_KEYS = frozenset({"timestamp", "time", "@timestamp", "Timestamp"})
+#: An exception as text (Powertools for Python: the formatted traceback) or as an object
+#: (Powertools for .NET: {"type", "message", "stack_trace", ...} in its key case)
+_EXCEPTION_KEYS = ("exception", "Exception")
 
 
 def _first_str(obj: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
@@ -96,7 +111,11 @@ def _apply_error(doc: Document, obj: Mapping[str, Any]) -> bool:
         doc["exception.stacktrace"] = trace
     # Powertools for AWS Lambda (Python): "exception" (formatted traceback), "exception_name"
     exception = obj.get("exception")
-    if isinstance(exception, str) and exception:
+    if exception is None:
+        exception = obj.get("Exception")
+    if isinstance(exception, Mapping):  # Powertools for AWS Lambda (.NET)
+        found = _apply_error_object(doc, exception) or found
+    elif isinstance(exception, str) and exception:
         doc["exception.stacktrace"] = exception
         name = obj.get("exception_name")
         last_type, last_message = last_exception_line(exception)
@@ -106,17 +125,50 @@ def _apply_error(doc: Document, obj: Mapping[str, Any]) -> bool:
         found = True
     # Powertools for AWS Lambda (TypeScript) and most JS loggers: "error": {"name", "message", "stack"}
     error = obj.get("error")
-    if isinstance(error, Mapping) and ("message" in error or "stack" in error or "name" in error):
-        name = error.get("name") or error.get("type")
-        if isinstance(name, str):
-            doc["exception.type"] = name
-        if isinstance(error.get("message"), str):
-            doc["exception.message"] = error["message"]
-        trace = stack_text(error.get("stack"))
-        if trace:
-            doc["exception.stacktrace"] = trace
-        found = True
+    if isinstance(error, Mapping):
+        found = _apply_error_object(doc, error) or found
     return found
+
+
+def _first_of(obj: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = obj.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+_OBJECT_NAME_KEYS = ("name", "Name")
+_OBJECT_TYPE_KEYS = ("type", "Type")
+_OBJECT_MESSAGE_KEYS = ("message", "Message")
+_OBJECT_STACK_KEYS = ("stack", "stackTrace", "stack_trace", "StackTrace")
+_OBJECT_KEYS = _OBJECT_NAME_KEYS + _OBJECT_MESSAGE_KEYS + _OBJECT_STACK_KEYS
+
+
+def _is_error_object(value: Mapping[str, Any]) -> bool:
+    """Does an ``error``/``exception`` object describe an error (a name, message or stack)?"""
+    return any(value.get(key) is not None for key in _OBJECT_KEYS)
+
+
+def _apply_error_object(doc: Document, error: Mapping[str, Any]) -> bool:
+    """An error logged as an object: ``{"name", "message", "stack"}`` (JavaScript loggers) or a
+    .NET exception (``{"type", "message", "stack_trace"}`` in any key case). False for an object
+    with no name, message or stack (``{"type": "validation", "field": "email"}``)."""
+    name = _first_of(error, _OBJECT_NAME_KEYS)
+    message = _first_of(error, _OBJECT_MESSAGE_KEYS)
+    stack = _first_of(error, _OBJECT_STACK_KEYS)
+    if name is None and message is None and stack is None:
+        return False
+    if not name:
+        name = _first_of(error, _OBJECT_TYPE_KEYS)
+    if isinstance(name, str) and name:
+        doc["exception.type"] = name
+    if isinstance(message, str):
+        doc["exception.message"] = message
+    trace = stack_text(stack)
+    if trace:
+        doc["exception.stacktrace"] = trace
+    return True
 
 
 #: Keys whose string value becomes a document field (the first such key of the line wins).
@@ -130,7 +182,7 @@ _STRING_FIELD: dict[str, str] = {
 _LEVELS = frozenset(_LEVEL_KEYS)
 _COLD = frozenset(_COLD_START_KEYS)
 _ERROR_KEYS = frozenset(
-    ("errorType", "errorMessage", "stackTrace", "stack", "exception", "exception_name", "error")
+    ("errorType", "errorMessage", "stackTrace", "stack", "exception_name", "error", *_EXCEPTION_KEYS)
 )
 _KNOWN = frozenset(_STRING_FIELD) | _LEVELS | _COLD | _ERROR_KEYS | _DROPPED_KEYS
 
@@ -141,7 +193,7 @@ _SERVICE = 2  # a string value becomes ``service.name``, replacing the function 
 _LEVEL = 3  # "level": the severity
 _OTHER_LEVEL = 4  # "log_level", "severity", ...: the severity unless one is known already
 _ERROR = 5  # part of an error object, read once all keys are in
-_ERROR_OBJECT = 6  # "error": an error object, or an attribute when it is not an object
+_ERROR_OBJECT = 6  # "error", "exception": an error object (or text), else an attribute
 _COLD_START = 7  # a boolean cold start flag
 _DROP = 8  # a timestamp: the event's own is kept
 
@@ -159,7 +211,7 @@ def _step(key: str) -> _Step:
         return key, _FIELD, field
     if key in _LEVELS:
         return key, _LEVEL if key == "level" else _OTHER_LEVEL, ""
-    if key == "error":
+    if key == "error" or key in _EXCEPTION_KEYS:
         return key, _ERROR_OBJECT, ""
     if key in _ERROR_KEYS:
         return key, _ERROR, ""
@@ -308,9 +360,15 @@ def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
             if level and (action == _LEVEL or doc.get("severity.text") is None):
                 doc["severity.text"] = level
         elif action <= _ERROR_OBJECT:  # _ERROR, _ERROR_OBJECT
-            if action == _ERROR_OBJECT and not isinstance(value, dict):
+            if action == _ERROR_OBJECT and not (
+                _is_error_object(value)
+                if type(value) is dict
+                else key != "error" and type(value) is str and value
+            ):
                 # "error": "SecretUnavailableError" is an attribute, not an error object
-                error_attribute = {key: value}
+                if error_attribute is None:
+                    error_attribute = {}
+                error_attribute[key] = value
                 continue
             if errors is None:
                 errors = {}
