@@ -17,7 +17,10 @@ from lambdalens.parsing.document import Document
 from lambdalens.parsing.severity import EXACT_SEVERITY, normalize_severity
 from lambdalens.parsing.trace_header import trace_id_of
 
-_LEVEL_KEYS = ("level", "log_level", "levelname", "severity", "lvl", "loglevel", "Level")
+# Elastic Common Schema loggers (ecs-logging for Java, Node.js, Python, .NET, Go; Powertools for
+# Java's LambdaEcsLayout) write dotted keys: "log.level", "faas.execution", "trace.id",
+# "error.type", ... (the names OpenTelemetry used before "faas.invocation_id").
+_LEVEL_KEYS = ("level", "log_level", "levelname", "severity", "lvl", "loglevel", "Level", "log.level")
 # Powertools for AWS Lambda (.NET) writes its keys in the case POWERTOOLS_LOGGER_CASE names:
 # snake_case (the default, as the other Powertools), camelCase or PascalCase ("FunctionRequestId").
 _REQUEST_KEYS = (
@@ -29,6 +32,8 @@ _REQUEST_KEYS = (
     "AWSRequestId",
     "functionRequestId",
     "FunctionRequestId",
+    "faas.execution",
+    "faas.invocation_id",
 )
 _TRACE_KEYS = (
     "xray_trace_id",
@@ -38,15 +43,17 @@ _TRACE_KEYS = (
     "XrayTraceId",
     "otelTraceID",
     "dd.trace_id",
+    "trace.id",
 )
-_SPAN_KEYS = ("spanId", "span_id", "otelSpanID", "dd.span_id")
-_CORRELATION_KEYS = ("correlation_id", "correlationId", "correlationID", "CorrelationId")
-_COLD_START_KEYS = ("cold_start", "coldStart", "ColdStart")
-_SERVICE_KEYS = ("service", "serviceName", "service_name", "Service")
+_SPAN_KEYS = ("spanId", "span_id", "otelSpanID", "dd.span_id", "span.id")
+_CORRELATION_KEYS = ("correlation_id", "correlationId", "correlationID", "CorrelationId", "correlation.id")
+_COLD_START_KEYS = ("cold_start", "coldStart", "ColdStart", "faas.coldstart")
+_SERVICE_KEYS = ("service", "serviceName", "service_name", "Service", "service.name")
 _DROPPED_KEYS = frozenset({"timestamp", "time", "@timestamp", "Timestamp"})
 #: An exception as text (Powertools for Python: the formatted traceback) or as an object
 #: (Powertools for .NET: {"type", "message", "stack_trace", ...} in its key case)
 _EXCEPTION_KEYS = ("exception", "Exception")
+_ECS_ERROR_KEYS = ("error.type", "error.message", "error.stack_trace")
 
 
 def _first_str(obj: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
@@ -123,6 +130,12 @@ def _apply_error(doc: Document, obj: Mapping[str, Any]) -> bool:
         if last_message is not None:
             doc["exception.message"] = last_message
         found = True
+    # Elastic Common Schema: "error.type", "error.message", "error.stack_trace"
+    ecs_type, ecs_message, ecs_stack = (obj.get(key) for key in _ECS_ERROR_KEYS)
+    if ecs_type is not None or ecs_message is not None or ecs_stack is not None:
+        found = (
+            _apply_error_object(doc, {"name": ecs_type, "message": ecs_message, "stack": ecs_stack}) or found
+        )
     # Powertools for AWS Lambda (TypeScript) and most JS loggers: "error": {"name", "message", "stack"}
     error = obj.get("error")
     if isinstance(error, Mapping):
@@ -182,7 +195,16 @@ _STRING_FIELD: dict[str, str] = {
 _LEVELS = frozenset(_LEVEL_KEYS)
 _COLD = frozenset(_COLD_START_KEYS)
 _ERROR_KEYS = frozenset(
-    ("errorType", "errorMessage", "stackTrace", "stack", "exception_name", "error", *_EXCEPTION_KEYS)
+    (
+        "errorType",
+        "errorMessage",
+        "stackTrace",
+        "stack",
+        "exception_name",
+        "error",
+        *_EXCEPTION_KEYS,
+        *_ECS_ERROR_KEYS,
+    )
 )
 _KNOWN = frozenset(_STRING_FIELD) | _LEVELS | _COLD | _ERROR_KEYS | _DROPPED_KEYS
 
