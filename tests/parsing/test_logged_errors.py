@@ -96,3 +96,34 @@ def test_a_javascript_error_after_a_text_is_logged(line: str, event_type: str) -
         "TypeError",
         "x is not a function",
     )
+
+
+def test_the_words_of_a_timeout_in_a_functions_own_line_are_no_timeout() -> None:
+    """Lambda's timeout line ends "Task timed out after 3.00 seconds"; a function's line that
+    goes on after the words (logged or printed) is the function's text."""
+    docs = parse_case("python-text-timeout-words")
+    assert "timeout" not in {d["lambda.event_type"] for d in docs}
+    assert [d["severity.text"] for d in docs if "Task timed out" in d["body"]] == ["WARN", "INFO"]
+    (invocation,) = summarize(docs).invocations.values()
+    assert not invocation.failed
+
+
+def test_a_logged_out_of_memory_error_of_an_invocation_that_succeeded_is_a_logged_error() -> None:
+    raw = json.loads((LOGS / "node-json-logged-error.json").read_text())
+    line = json.loads(raw["logEvents"][2]["message"])
+    line["message"] = {"errorType": "RangeError", "errorMessage": "Array buffer allocation failed",
+                       "stackTrace": ["RangeError: Array buffer allocation failed"]}  # fmt: skip
+    raw["logEvents"][2]["message"] = json.dumps(line)
+    docs = parse_payloads([payload_from_json(raw, RecordId("sample", "oom-logged"), b"")])
+    assert docs[2]["lambda.event_type"] == "app_log"
+    line["message"]["errorType"] = "Runtime.OutOfMemory"
+    raw["logEvents"][2]["message"] = json.dumps(line)
+    docs = parse_payloads([payload_from_json(raw, RecordId("sample", "oom-logged"), b"")])
+    assert docs[2]["exception.type"] == "Runtime.OutOfMemory"
+    assert docs[2]["lambda.event_type"] == "app_log"  # platform.report says success: it survived
+    assert docs[-1]["lambda.outcome"] == "success"
+    raw["logEvents"][-1]["message"] = raw["logEvents"][-1]["message"].replace(
+        '"status":"success"', '"status":"error"'
+    )
+    docs = parse_payloads([payload_from_json(raw, RecordId("sample", "oom-logged"), b"")])
+    assert docs[2]["lambda.event_type"] == "oom" and docs[-1]["lambda.outcome"] == "oom"

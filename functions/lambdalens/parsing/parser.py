@@ -78,6 +78,7 @@ from lambdalens.parsing.text_formats import (
     RUNTIME_TRAILER,
     V8_FRAME_LINE,
     is_continuation,
+    is_lambda_timeout,
     looks_like_request_id,
     read_timeout,
     split_error_text,
@@ -168,6 +169,8 @@ class _Stream:
 #: What each failure event type says of its invocation, and which wins: oom > timeout > error.
 _FAILURE_OF = {TIMEOUT: "timeout", OOM: "oom", UNHANDLED_ERROR: "error", INIT_ERROR: "error"}
 _FAILURE_RANK = {None: 0, "error": 1, "timeout": 2, "oom": 3}
+#: Failure lines that an invocation Lambda reports as a success shows the function survived.
+_SURVIVABLE = frozenset({UNHANDLED_ERROR, TIMEOUT, OOM})
 
 
 @dataclass(slots=True)
@@ -683,7 +686,7 @@ class BatchParser:
 
     def _digit_line(self, doc: Document, message: str, stream: _Stream) -> str | None:
         """Lines that start with a timestamp: Node.js / .NET, log4j, Go, ``Task timed out``."""
-        if "Task timed out after " in message:
+        if "Task timed out after " in message and is_lambda_timeout(message):
             return self._timeout(doc, message)
         parts = split_tab_prefix(message)
         if parts is not None:
@@ -818,7 +821,7 @@ class BatchParser:
                 doc["exception.type"] = "Error"
                 doc["exception.message"] = rest.split("\t", 1)[-1].strip()
             return self._error_kind(doc, stream, UNHANDLED_ERROR)
-        if "Task timed out after " in rest:
+        if "Task timed out after " in rest and is_lambda_timeout(rest):
             return self._timeout(doc, rest)
         if rest[:1] == "{":
             try:
@@ -890,7 +893,7 @@ class BatchParser:
         return PLATFORM
 
     def _bare(self, doc: Document, message: str, stream: _Stream) -> str:
-        if "Task timed out after " in message:
+        if "Task timed out after " in message and is_lambda_timeout(message):
             return self._timeout(doc, message)
         m = GO_PANIC.match(message)
         if m is not None:
@@ -1114,12 +1117,13 @@ def _complete_invocation(docs: list[Document]) -> None:
         for doc in docs:
             doc["faas.coldstart"] = coldstart
     if report is not None:
-        if failure == "error" and report.get("lambda.status") == "success":
-            # Lambda says the invocation succeeded: the error lines taken for unhandled ones
-            # were errors the function logged and survived (console.error(err) in Node's JSON
-            # format, .NET's LogError(exception): the very shapes of the runtimes' own reports)
+        if failure is not None and report.get("lambda.status") == "success":
+            # Lambda says the invocation succeeded: the lines taken for its failure were errors
+            # the function logged and survived (console.error(err) in Node's JSON format, .NET's
+            # LogError(exception): the very shapes of the runtimes' own reports; a caught and
+            # logged java.lang.OutOfMemoryError)
             for doc in docs:
-                if doc["lambda.event_type"] == UNHANDLED_ERROR:
+                if doc["lambda.event_type"] in _SURVIVABLE:
                     doc["lambda.event_type"] = APP_LOG
         report["lambda.outcome"] = _outcome(report, failure)
 

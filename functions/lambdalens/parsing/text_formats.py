@@ -90,6 +90,17 @@ def looks_like_request_id(value: str) -> bool:
     return len(value) == 36 and value[8] == "-" and value[13] == "-" and value[18] == "-" and value[23] == "-"
 
 
+_LAMBDA_TIMEOUT_END = re.compile(r"[\d.]+ seconds\s*\Z")
+
+
+def is_lambda_timeout(message: str) -> bool:
+    """Does the line end as Lambda's timeout line does (``Task timed out after 3.00 seconds``)?
+    An application's own text with the words ("Task timed out after 5 seconds waiting for
+    the lock") goes on after them."""
+    at = message.find(TIMEOUT_TEXT)
+    return at >= 0 and _LAMBDA_TIMEOUT_END.match(message, at + len(TIMEOUT_TEXT)) is not None
+
+
 def read_timeout(message: str) -> tuple[str | None, str | None] | None:
     """``[<ts>] [<request id>] Task timed out after <N> seconds`` -> (request id, seconds) as
     printed (either may be None); None without the timeout text. The request id is the word
