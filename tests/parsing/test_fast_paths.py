@@ -202,12 +202,22 @@ JSON_KEYS = [
     "level", "log_level", "severity", "message", "timestamp", "type", "requestId", "function_request_id",
     "xray_trace_id", "traceId", "correlation_id", "cold_start", "service", "serviceName", "errorType",
     "errorMessage", "exception", "error", "logger", "location",
+    # other spellings: Powertools for .NET in PascalCase, Elastic Common Schema
+    "Level", "FunctionRequestId", "XrayTraceId", "CorrelationId", "ColdStart", "Service", "Exception",
+    "log.level", "faas.execution", "trace.id", "faas.coldstart", "error.type", "error.message",
 ]  # fmt: skip
 json_scalar = (
-    st.none() | st.booleans() | st.integers(-5, 5) | st.sampled_from(["", "ERROR", "x", RID, "undefined"])
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.sampled_from(
+        ["", "ERROR", "x", RID, "undefined", "Root=1-66325b4a-55f7b8a4b2cc6f69abb34cc7;Parent=fb8a"]
+    )
 )
 json_value = json_scalar | st.dictionaries(
-    st.sampled_from(["errorType", "errorMessage", "a"]), json_scalar, max_size=2
+    st.sampled_from(["errorType", "errorMessage", "a", "type", "Message", "stack_trace"]),
+    json_scalar,
+    max_size=2,
 )
 json_line = st.dictionaries(st.sampled_from(JSON_KEYS), json_value, max_size=6).map(
     lambda o: orjson.dumps(o).decode()
