@@ -167,11 +167,11 @@ def _apply_error_object(doc: Document, error: Mapping[str, Any]) -> bool:
     """An error logged as an object: ``{"name", "message", "stack"}`` (JavaScript loggers) or a
     .NET exception (``{"type", "message", "stack_trace"}`` in any key case). False for an object
     with no name, message or stack (``{"type": "validation", "field": "email"}``)."""
+    if not _is_error_object(error):
+        return False
     name = _first_of(error, _OBJECT_NAME_KEYS)
     message = _first_of(error, _OBJECT_MESSAGE_KEYS)
     stack = _first_of(error, _OBJECT_STACK_KEYS)
-    if name is None and message is None and stack is None:
-        return False
     if not name:
         name = _first_of(error, _OBJECT_TYPE_KEYS)
     if isinstance(name, str) and name:
