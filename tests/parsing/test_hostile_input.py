@@ -85,6 +85,12 @@ SLOW = [
         ],
         id="REPORT-tabs",
     ),
+    pytest.param(
+        [' INFO Lambda runtime invoke{requestId="' + RID + '"}' + ':a{"' * (SIZE // 4)],
+        id="rust-spans-unclosed-quotes",
+    ),
+    pytest.param(["\x1b[" * (SIZE // 2) + " INFO x"], id="rust-colour-codes-unclosed"),
+    pytest.param(["thread '" + "x" * SIZE], id="rust-panic-unclosed-name"),
     # (quadratic with a small constant: a longer line shows it)
     pytest.param(["LOGS Name: a " + "Types: [" * (4 * SIZE // 8)], id="platform-kv-unclosed-brackets"),
 ]

@@ -76,15 +76,20 @@ from lambdalens.parsing.text_formats import (
     RUBY_LOGGER,
     RUNTIME_EXIT,
     RUNTIME_TRAILER,
+    RUST_PANIC,
+    RUST_TRACING_FIRST,
     V8_FRAME_LINE,
     is_continuation,
     is_lambda_timeout,
     looks_like_request_id,
+    read_rust_panic,
+    read_rust_tracing,
     read_timeout,
     split_error_text,
     split_python_prefix,
     split_tab_prefix,
 )
+from lambdalens.parsing.trace_header import read_trace_header
 
 _NODE_ERROR_MARKERS = ("Invoke Error", "Uncaught Exception", "Unhandled Promise Rejection")
 _OOM_TYPES = frozenset(
@@ -531,7 +536,13 @@ class BatchParser:
 
     def _close_traceback(self, doc: Document, message: str, head: Document, stream: _Stream) -> bool:
         """The ``<type>: <message>`` line that ends the traceback ``head`` opened: it names the
-        error. False for another line (the error ends without it)."""
+        error. False for another line (the error ends without it). (For a Rust panic, the line
+        after its first: its message.)"""
+        if "exception.message" not in head and head["body"].startswith(RUST_PANIC):
+            self._continue_error(doc, message, head, stream)
+            head["exception.message"] = message.partition("\n")[0].rstrip("\r")
+            stream.traceback_head = None
+            return True
         m = PYTHON_EXCEPTION_LINE.match(message.partition("\n")[0].rstrip("\r"))
         if m is None:
             return False
@@ -672,6 +683,15 @@ class BatchParser:
             m = RUBY_LOGGER.match(message)
             if m is not None:
                 return self._prefixed(doc, m["level"], m["rid"] or "", m["rest"], stream, normalise=True)
+        if first in RUST_TRACING_FIRST:
+            rust = read_rust_tracing(message)
+            if rust is not None:
+                level, request_id, trace_header, rest = rust
+                if trace_header:
+                    root, _ = read_trace_header(trace_header)
+                    if root:
+                        doc["traceId"] = root
+                return self._prefixed(doc, level, request_id, rest, stream)
         return self._bare(doc, message, stream)
 
     def _bracket_line(self, doc: Document, message: str, stream: _Stream) -> str | None:
@@ -901,6 +921,10 @@ class BatchParser:
             doc["exception.message"] = m["msg"]
             doc["severity.text"] = "ERROR"
             return self._error_kind(doc, stream, UNHANDLED_ERROR)
+        if message.startswith(RUST_PANIC):
+            panic = read_rust_panic(message)
+            if panic is not None:
+                return self._rust_panic(doc, message, *panic, stream)
         if message.startswith("FATAL ERROR: ") and "out of memory" in message:
             doc["exception.type"] = "FATAL ERROR"
             doc["exception.message"] = message[13:].strip()
@@ -945,6 +969,23 @@ class BatchParser:
             if severity:
                 doc["severity.text"] = severity
         return APP_LOG
+
+    def _rust_panic(
+        self, doc: Document, message: str, head: str, panic_message: str | None, stream: _Stream
+    ) -> str:
+        """A Rust panic: an unhandled error (the runtime fails the invocation it panicked in,
+        or the process exits). Since Rust 1.73 its message is on the line after its first, a
+        Lambda event of its own: the error is open for it (see _close_traceback)."""
+        doc["exception.type"] = "panic"
+        doc["severity.text"] = "ERROR"
+        if panic_message is not None:
+            doc["exception.message"] = panic_message
+        text = message.replace("\r", "\n").rstrip("\n")
+        doc["exception.stacktrace"] = text if "\n" in text else head
+        kind = self._error_kind(doc, stream, UNHANDLED_ERROR)
+        if panic_message is None:
+            stream.traceback_head = doc  # (_complete opens the error: the next line is its message)
+        return kind
 
     def _error_kind(self, doc: Document, stream: _Stream, default: str) -> str:
         """Refine an error's event type: init error, out of memory, or ``default``."""

@@ -10,6 +10,8 @@
 * Java log4j2 (Lambda appender pattern): ``2024-05-01 12:00:00 <request id> INFO  Class - message``
 * Ruby Logger:              ``I, [2024-05-01T12:00:00.123456 #8]  INFO -- : message``
 * Platform error lines:     ``RequestId: <id> Error: Runtime exited with error: signal: killed\\nRuntime.ExitError``
+* Rust ``tracing`` (lambda_runtime's default subscriber): `` INFO Lambda runtime invoke{requestId="<id>" xrayTraceId="Root=..."}: message``
+* Rust panics:              ``thread 'main' panicked at src/main.rs:10:5:`` then the message on the next line
 
 Every pattern here runs on text a function printed (up to 256 KB per event): each is written
 to take linear time on any input (anchored, possessive quantifiers where a run is followed by
@@ -70,6 +72,69 @@ LEADING_LEVEL = re.compile(r"^\[?(TRACE|DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|F
 # A Go frame line: "main.handle.func1()", "github.com/x/y.(*T).Method(0xc000...)"
 GO_FRAME = re.compile(r"^(?:[\w/-]++\.)++(?:\(\*?\w++\)\.)?+\w++(?:\.\w++)*+\([^\n]*\)$")
 
+# Rust: the tracing crate's text format as aws-lambda-rust-runtime's default subscriber writes it
+# (lambda_runtime::tracing::init_default_subscriber: no time, no target): the level right-aligned
+# in five columns (" INFO", " WARN", "ERROR"), then the spans the event is in, then the message.
+# The runtime runs every invocation in a span "Lambda runtime invoke" that names the request and
+# its X-Ray trace header. Colour codes come with it where a dependency of the function turns on
+# tracing-subscriber's "ansi" feature.
+_RUST_TRACING = re.compile(r"^ ?(?P<level>TRACE|DEBUG|INFO|WARN|ERROR) (?P<rest>.*)", re.S)
+_RUST_INVOKE_SPAN = re.compile(
+    r'Lambda runtime invoke\{requestId="(?P<rid>[^"]*+)"(?: xrayTraceId="(?P<trace>[^"]*+)")?\}'
+)
+# The spans after the runtime's, up to the message: ":send_operation{operation=\"PutItem\"}:dispatch: "
+_RUST_MORE_SPANS = re.compile(r'(?::[\w-]++(?:\{(?:[^"}]++|"(?:[^"\\]++|\\.)*+")*+\})?+)*+: ')
+_ANSI_SGR = re.compile(r"\x1b\[[0-9;]*+m")
+#: The first characters of a Rust tracing line (a padded level, an unpadded one, a colour code).
+RUST_TRACING_FIRST = frozenset(" TDIWE\x1b")
+_RUST_PADDED = (" INFO ", " WARN ")
+
+
+def read_rust_tracing(message: str) -> tuple[str, str, str | None, str] | None:
+    """`` INFO Lambda runtime invoke{requestId="<id>" xrayTraceId="<header>"}: <message>`` ->
+    (severity, request id or "", X-Ray trace header or None, message); None for another line.
+    A line outside the runtime's span (printed during init, or by a subscriber of the
+    function's own) has no request id; its message is what follows the level."""
+    text = _ANSI_SGR.sub("", message) if "\x1b[" in message else message
+    m = _RUST_TRACING.match(text)
+    if m is None:
+        return None
+    rest = m["rest"]
+    span = _RUST_INVOKE_SPAN.match(rest)
+    if span is None:
+        return m["level"], "", None, rest
+    after = _RUST_MORE_SPANS.match(rest, span.end())
+    if after is not None:
+        text = rest[after.end() :]
+    else:  # a span of an unusual name: the message follows the first ": "
+        tail = rest[span.end() :]
+        cut = tail.find(": ")
+        text = tail[cut + 2 :] if cut >= 0 else tail
+    return m["level"], span["rid"], span["trace"], text
+
+
+# A Rust panic as the standard library prints it: since Rust 1.73 "thread '<name>' panicked at
+# <file>:<line>:<col>:" with the message on the next line (a Lambda event of its own, as every
+# line a provided runtime prints), before 1.73 "thread '<name>' panicked at '<message>', <file>:<line>:<col>"
+RUST_PANIC = "thread '"
+_RUST_PANIC_HEAD = re.compile(r"^thread '[^'\n]*+' panicked at (?P<at>[^\n]*+)\n?+(?P<msg>[^\n]*+)")
+
+
+def read_rust_panic(message: str) -> tuple[str, str | None] | None:
+    """A Rust panic's first line -> (its first line, the message or None when it is on the
+    next line); None for another line."""
+    m = _RUST_PANIC_HEAD.match(message)
+    if m is None:
+        return None
+    at = m["at"].rstrip("\r")
+    head = message[: m.start("at")] + at
+    if at.startswith("'"):  # before Rust 1.73: at '<message>', <location>
+        text, sep, _ = at[1:].rpartition("', ")
+        return head, (text if sep else at[1:])
+    msg = m["msg"].rstrip("\r")
+    return head, (msg or None)
+
+
 _CONTINUATION_PREFIXES = (
     "Caused by:",
     "Traceback (most recent call last):",
@@ -82,6 +147,10 @@ _CONTINUATION_PREFIXES = (
     "--- End of ",
     "<--- ",
     "exit status ",
+    "stack backtrace:",  # a Rust panic's
+    "note: run with `RUST_BACKTRACE=",
+    "note: Run with `RUST_BACKTRACE=",  # (before Rust 1.73)
+    "note: Some details are omitted",
 )
 
 
@@ -154,7 +223,7 @@ _V8_OOM_REPORT = ("[", "<---", "FATAL ERROR:", "-----", "Security context:")
 def is_continuation(message: str, head: str = "") -> bool:
     """Does this event continue the error that ``head`` (the message that opened it) started?"""
     if not message or message[0] in " \t\r\n\u00a0" or message.strip() == "":
-        return True
+        return not message.startswith(_RUST_PADDED)  # a Rust tracing line: " INFO ..."
     if head.startswith("<--- Last few GCs") and message.startswith(_V8_OOM_REPORT):
         return True
     if message.startswith(_CONTINUATION_PREFIXES):
