@@ -197,6 +197,8 @@ PREFIXED_TEMPLATES = [
     "I, [2024-05-01T12:00:00.750000 #8]  {level} -- : {rest}\n",
     "W, [2024-05-01T12:00:00.750000 #8]  {level} {rid} -- : {rest}\n",
     "2024-05-01 12:00:00  {level}  Handler - {rest}\n",
+    '{level} Lambda runtime invoke{{requestId="{rid}"}}: {rest}\n',  # Rust's tracing
+    ' {level} Lambda runtime invoke{{requestId="{rid}" xrayTraceId="Root=1-2-3"}}:a{{b="c"}}: {rest}\n',
 ]
 JSON_KEYS = [
     "level", "log_level", "severity", "message", "timestamp", "type", "requestId", "function_request_id",
@@ -205,6 +207,7 @@ JSON_KEYS = [
     # other spellings: Powertools for .NET in PascalCase, Elastic Common Schema
     "Level", "FunctionRequestId", "XrayTraceId", "CorrelationId", "ColdStart", "Service", "Exception",
     "log.level", "faas.execution", "trace.id", "faas.coldstart", "error.type", "error.message",
+    "span", "spans", "fields",  # Rust's tracing
 ]  # fmt: skip
 json_scalar = (
     st.none()
@@ -215,7 +218,9 @@ json_scalar = (
     )
 )
 json_value = json_scalar | st.dictionaries(
-    st.sampled_from(["errorType", "errorMessage", "a", "type", "Message", "stack_trace"]),
+    st.sampled_from(
+        ["errorType", "errorMessage", "a", "type", "Message", "stack_trace", "requestId", "xrayTraceId"]
+    ),
     json_scalar,
     max_size=2,
 )

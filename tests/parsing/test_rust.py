@@ -163,3 +163,32 @@ def test_a_panic_the_invocation_survived_is_a_logged_error() -> None:
     assert docs[1]["lambda.event_type"] == "app_log" and docs[1]["exception.type"] == "panic"
     (invocation,) = summarize(docs).invocations.values()
     assert not invocation.failed
+
+
+def test_json_lines_have_the_request_and_trace_of_the_runtime_span() -> None:
+    """The tracing crate's JSON format ("fields", "span", "spans"), captured in a 2023 stream."""
+    docs = parse_case("rust-json-tracing")
+    lines = [d for d in docs if d["body"].startswith('{"level"')]
+    assert [(d["severity.text"], d.get("faas.invocation_id"), d.get("traceId")) for d in lines] == [
+        ("INFO", None, None),  # during init: in the function's own "cold start" span only
+        ("INFO", "fce53486-160d-41e8-b8c3-8ef0fd0f4051", "1-64a15448-4aa914a00d66aa066325d7e3"),
+        ("WARN", "fce53486-160d-41e8-b8c3-8ef0fd0f4051", "1-64a15448-4aa914a00d66aa066325d7e3"),
+    ]
+    assert lines[2]["attributes"]["fields"] == {
+        "message": "method not recognised, using the default",
+        "method": "PATCH",
+    }
+    assert lines[2]["attributes"]["spans"][0] == {"name": "cold start"}  # the spans stay searchable
+
+
+def test_a_json_line_names_its_request_outside_its_start_and_end() -> None:
+    span = {
+        "requestId": RID,
+        "xrayTraceId": f"Root={TRACE};Parent=60a7d0c22fb2f001;Sampled=0",
+        "name": "Lambda runtime invoke",
+    }
+    line = json.dumps(
+        {"level": "ERROR", "fields": {"message": "ServiceError"}, "span": span, "spans": [span]}
+    )
+    (doc,) = parse([line + "\n"])
+    assert (doc["severity.text"], doc["faas.invocation_id"], doc["traceId"]) == ("ERROR", RID, TRACE)

@@ -50,6 +50,11 @@ _CORRELATION_KEYS = ("correlation_id", "correlationId", "correlationID", "Correl
 _COLD_START_KEYS = ("cold_start", "coldStart", "ColdStart", "faas.coldstart")
 _SERVICE_KEYS = ("service", "serviceName", "service_name", "Service", "service.name")
 _DROPPED_KEYS = frozenset({"timestamp", "time", "@timestamp", "Timestamp"})
+#: The tracing crate's JSON format (Rust; aws-lambda-rust-runtime's default subscriber when
+#: AWS_LAMBDA_LOG_FORMAT=JSON): the spans the event is in, the current one in "span" and all of
+#: them in "spans". The runtime runs every invocation in a span that names the request and its
+#: X-Ray trace header: {"requestId", "xrayTraceId", "name": "Lambda runtime invoke"}.
+_TRACING_SPAN_KEYS = frozenset({"span", "spans"})
 #: An exception as text (Powertools for Python: the formatted traceback) or as an object
 #: (Powertools for .NET: {"type", "message", "stack_trace", ...} in its key case)
 _EXCEPTION_KEYS = ("exception", "Exception")
@@ -206,7 +211,7 @@ _ERROR_KEYS = frozenset(
         *_ECS_ERROR_KEYS,
     )
 )
-_KNOWN = frozenset(_STRING_FIELD) | _LEVELS | _COLD | _ERROR_KEYS | _DROPPED_KEYS
+_KNOWN = frozenset(_STRING_FIELD) | _LEVELS | _COLD | _ERROR_KEYS | _DROPPED_KEYS | _TRACING_SPAN_KEYS
 
 # What a known key does to the document: the actions of a :data:`_Step`.
 _FIELD = 0  # a string value becomes ``field`` unless the document has it already
@@ -218,6 +223,7 @@ _ERROR = 5  # part of an error object, read once all keys are in
 _ERROR_OBJECT = 6  # "error", "exception": an error object (or text), else an attribute
 _COLD_START = 7  # a boolean cold start flag
 _DROP = 8  # a timestamp: the event's own is kept
+_TRACING_SPANS = 9  # "span", "spans": the request and trace of the span they name (kept in attributes)
 
 #: (key, action, document field or "") for one known key of a line.
 _Step = tuple[str, int, str]
@@ -239,6 +245,8 @@ def _step(key: str) -> _Step:
         return key, _ERROR, ""
     if key in _COLD:
         return key, _COLD_START, ""
+    if key in _TRACING_SPAN_KEYS:
+        return key, _TRACING_SPANS, ""
     return key, _DROP, ""
 
 
@@ -268,7 +276,7 @@ def _plan(shape: tuple[str, ...]) -> _Shape:
     targets = [field for _, action, field in steps if action in (_FIELD, _ID_FIELD, _SERVICE)]
     plain = (
         "type" not in shape
-        and not any(action in (_ERROR, _ERROR_OBJECT) for action in actions)
+        and not any(action in (_ERROR, _ERROR_OBJECT, _TRACING_SPANS) for action in actions)
         and len(set(targets)) == len(targets)
         and actions.count(_LEVEL) + actions.count(_OTHER_LEVEL) <= 1
         and actions.count(_COLD_START) <= 1
@@ -351,6 +359,20 @@ def apply_plain(doc: Document, obj: dict[str, Any]) -> bool:
     return True
 
 
+def _apply_tracing_spans(doc: Document, spans: Any) -> None:
+    """The request id and trace of a Rust tracing line, from the runtime's span among ``spans``
+    (one span object or a list of them); a field the line set already is kept."""
+    for span in spans if type(spans) is list else (spans,):
+        if type(span) is not dict:
+            continue
+        request_id = span.get("requestId")
+        if type(request_id) is str and request_id and "faas.invocation_id" not in doc:
+            doc["faas.invocation_id"] = request_id
+        header = span.get("xrayTraceId")
+        if type(header) is str and header and "traceId" not in doc:
+            doc["traceId"] = trace_id_of(header)
+
+
 def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
     """Lift the known keys of a JSON log line into ``doc``; the rest goes to ``attributes``.
 
@@ -363,7 +385,7 @@ def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
     too. This runs for every structured line: see :func:`_shape_of`.
     """
     errors: dict[str, Any] | None = None
-    error_attribute: dict[str, Any] | None = None
+    kept_attributes: dict[str, Any] | None = None
     pop = obj.pop
     for key, action, field in _shape_of(obj).steps:
         value = pop(key)
@@ -388,15 +410,21 @@ def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
                 else key != "error" and type(value) is str and value
             ):
                 # "error": "SecretUnavailableError" is an attribute, not an error object
-                if error_attribute is None:
-                    error_attribute = {}
-                error_attribute[key] = value
+                if kept_attributes is None:
+                    kept_attributes = {}
+                kept_attributes[key] = value
                 continue
             if errors is None:
                 errors = {}
             errors[key] = value
-        elif action == _COLD_START and type(value) is bool:
-            doc["faas.coldstart"] = value
+        elif action == _COLD_START:
+            if type(value) is bool:
+                doc["faas.coldstart"] = value
+        elif action == _TRACING_SPANS:
+            _apply_tracing_spans(doc, value)
+            if kept_attributes is None:
+                kept_attributes = {}
+            kept_attributes[key] = value  # (the spans' other fields stay searchable)
     is_error = _apply_error(doc, errors) if errors is not None else False
     message = obj.get("message")
     if type(message) is dict and _apply_error(doc, message):
@@ -404,8 +432,8 @@ def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
         nested_request = _first_str(message, _REQUEST_KEYS)
         if nested_request and "faas.invocation_id" not in doc:
             doc["faas.invocation_id"] = nested_request
-    if error_attribute is not None:
-        obj.update(error_attribute)
+    if kept_attributes is not None:
+        obj.update(kept_attributes)
     if obj:
         doc["attributes"] = obj
     return is_error
