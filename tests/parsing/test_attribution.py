@@ -224,6 +224,23 @@ def test_interleaved_containers_keep_their_own_requests() -> None:
     assert owner["B working\n"] == owner["B done\n"] == RID_B
 
 
+def test_requests_run_at_the_same_time_in_one_environment_keep_their_own_lines() -> None:
+    """Lambda Managed Instances run several invocations at once in one execution environment
+    (one log stream). A line that names its request belongs to it; a bare line printed while
+    two requests were open belongs to neither for certain, and gets none rather than a wrong one."""
+    docs = parse_batch([sample("python-json-managed-instances")])
+    named = [d for d in docs if d["body"].startswith('{"timestamp"')]
+    assert [json.loads(d["body"])["requestId"] for d in named] == [d["faas.invocation_id"] for d in named]
+    bare = [(d["body"], d.get("faas.invocation_id")) for d in docs if d["body"][0] not in "{"]
+    assert bare == [
+        ("loaded template invoice-v7.html from /tmp/templates\n", "5c0f2e1a-7b3d-4c9e-8a16-2d4f6b8e0a13"),
+        ("loaded template invoice-v7.html from /tmp/templates\n", None),  # two requests open
+        ("wrote /tmp/out/INV-88121.pdf\n", None),  # not the request that started last
+    ]
+    reports = {d["faas.invocation_id"]: d for d in docs if d["lambda.event_type"] == "report"}
+    assert len(reports) == 3 and all(r["lambda.outcome"] == "success" for r in reports.values())
+
+
 INTERLEAVED = [
     ("ruby-text-logger", "ruby-text-unhandled-error"),  # two containers of newsletter-sender
     ("python-text-cold-start", "node-text-invoke-error"),

@@ -151,6 +151,11 @@ class _Stream:
     """What one log stream (one execution environment) has shown so far in the batch."""
 
     current: str | None = None  # request between START and REPORT
+    # The stream has run requests at the same time (a START came while another request had no
+    # REPORT yet): an execution environment of Lambda Managed Instances, which runs several
+    # invocations at once. A line that names no request is then nobody's for certain, so the
+    # stream has no ``current`` request for the rest of the batch.
+    concurrent: bool = False
     in_init: bool = False  # INIT_START seen, START not yet
     init_id: str | None = None  # identifies the init attempt that init-phase documents belong to
     open_error: Document | None = None  # the error a continuation line would extend
@@ -384,8 +389,7 @@ class BatchParser:
         does for one."""
         if stream.in_init and stream.init_type != "provisioned-concurrency":
             doc["faas.coldstart"] = True  # this invocation waited for the init that preceded it
-        stream.current = request_id
-        stream.invocation = None
+        _begin(stream, request_id)
         stream.in_init = False
         stream.init_id = None
         stream.init_type = None
@@ -448,8 +452,7 @@ class BatchParser:
         if event_type == START:
             if stream.in_init and stream.init_type != "provisioned-concurrency":
                 doc["faas.coldstart"] = True  # this invocation waited for the init that preceded it
-            stream.current = request_id
-            stream.invocation = None
+            _begin(stream, request_id)
             stream.in_init = False
             stream.init_id = None
             stream.init_type = None
@@ -1055,6 +1058,15 @@ class BatchParser:
 #: Fast paths of ``BatchParser.parse``, by the line's first character: START, END and REPORT
 #: (a third of all events), JSON lines and runtime text lines. Each returns False, ``doc``
 #: untouched, for a line it does not take, which then goes through ``BatchParser._read_event``.
+def _begin(stream: _Stream, request_id: str | None) -> None:
+    """A START: its request becomes the stream's current one, unless the stream runs requests
+    at the same time (see ``_Stream.concurrent``)."""
+    if stream.current is not None and stream.current != request_id:
+        stream.concurrent = True
+    stream.current = None if stream.concurrent else request_id
+    stream.invocation = None
+
+
 _FAST_PATHS: dict[str, Callable[[BatchParser, Document, str, _Stream, tuple[str, str]], bool]] = {
     "S": BatchParser._start_line,
     "E": BatchParser._end_line,
