@@ -1055,9 +1055,6 @@ class BatchParser:
         self._errors.clear()
 
 
-#: Fast paths of ``BatchParser.parse``, by the line's first character: START, END and REPORT
-#: (a third of all events), JSON lines and runtime text lines. Each returns False, ``doc``
-#: untouched, for a line it does not take, which then goes through ``BatchParser._read_event``.
 def _begin(stream: _Stream, request_id: str | None) -> None:
     """A START: its request becomes the stream's current one, unless the stream runs requests
     at the same time (see ``_Stream.concurrent``)."""
@@ -1067,6 +1064,9 @@ def _begin(stream: _Stream, request_id: str | None) -> None:
     stream.invocation = None
 
 
+#: Fast paths of ``BatchParser.parse``, by the line's first character: START, END and REPORT
+#: (a third of all events), JSON lines and runtime text lines. Each returns False, ``doc``
+#: untouched, for a line it does not take, which then goes through ``BatchParser._read_event``.
 _FAST_PATHS: dict[str, Callable[[BatchParser, Document, str, _Stream, tuple[str, str]], bool]] = {
     "S": BatchParser._start_line,
     "E": BatchParser._end_line,
