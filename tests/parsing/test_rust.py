@@ -53,12 +53,12 @@ def report(status: str = "") -> str:
 
 def test_tracing_lines_have_their_level_request_and_trace() -> None:
     docs = parse_case("rust-text-tracing-panic")
-    lines = [d for d in docs if d["body"].startswith((" INFO", " WARN", "ERROR"))]
+    lines = [d for d in docs if d["body"].startswith((" INFO", " WARN", "helloERROR"))]
     assert [(d["severity.text"], d.get("faas.invocation_id"), d.get("traceId")) for d in lines] == [
         ("INFO", None, None),  # printed during init, outside the runtime's span
         ("INFO", RID, TRACE),
         ("WARN", RID, TRACE),
-        ("ERROR", RID, TRACE),
+        ("ERROR", RID, TRACE),  # after a print!("hello") that had no newline, as captured
     ]
     assert all(d["lambda.event_type"] == "app_log" for d in lines)
 

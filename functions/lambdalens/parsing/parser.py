@@ -686,7 +686,7 @@ class BatchParser:
             m = RUBY_LOGGER.match(message)
             if m is not None:
                 return self._prefixed(doc, m["level"], m["rid"] or "", m["rest"], stream, normalise=True)
-        if first in RUST_TRACING_FIRST:
+        if first in RUST_TRACING_FIRST or "Lambda runtime invoke{" in message:
             rust = read_rust_tracing(message)
             if rust is not None:
                 level, request_id, trace_header, rest = rust

@@ -88,6 +88,8 @@ _ANSI_SGR = re.compile(r"\x1b\[[0-9;]*+m")
 #: The first characters of a Rust tracing line (a padded level, an unpadded one, a colour code).
 RUST_TRACING_FIRST = frozenset(" TDIWE\x1b")
 _RUST_PADDED = (" INFO ", " WARN ")
+_RUST_LEVELS = frozenset({"TRACE", "DEBUG", "INFO", "WARN", "ERROR"})
+_RUST_GLUED_SPAN = " Lambda runtime invoke{"
 
 
 def read_rust_tracing(message: str) -> tuple[str, str, str | None, str] | None:
@@ -97,12 +99,17 @@ def read_rust_tracing(message: str) -> tuple[str, str, str | None, str] | None:
     function's own) has no request id; its message is what follows the level."""
     text = _ANSI_SGR.sub("", message) if "\x1b[" in message else message
     m = _RUST_TRACING.match(text)
-    if m is None:
-        return None
-    rest = m["rest"]
+    if m is not None:
+        level, rest = m["level"], m["rest"]
+    else:  # text the function printed without a newline comes first: "helloERROR Lambda runtime invoke{..."
+        at = text.find(_RUST_GLUED_SPAN)
+        level = text[at - 5 : at].lstrip() if at >= 5 else ""
+        if level not in _RUST_LEVELS:
+            return None
+        rest = text[at + 1 :]
     span = _RUST_INVOKE_SPAN.match(rest)
     if span is None:
-        return m["level"], "", None, rest
+        return level, "", None, rest
     after = _RUST_MORE_SPANS.match(rest, span.end())
     if after is not None:
         text = rest[after.end() :]
@@ -110,7 +117,7 @@ def read_rust_tracing(message: str) -> tuple[str, str, str | None, str] | None:
         tail = rest[span.end() :]
         cut = tail.find(": ")
         text = tail[cut + 2 :] if cut >= 0 else tail
-    return m["level"], span["rid"], span["trace"], text
+    return level, span["rid"], span["trace"], text
 
 
 # A Rust panic as the standard library prints it: since Rust 1.73 "thread '<name>' panicked at
