@@ -30,6 +30,8 @@ def parse_case(case: str) -> list[dict[str, object]]:
         ("node-json-logged-error", ["TypeError"]),
         # Console.Error.WriteLine(ex) in .NET: the shape of an unhandled exception; REPORT Status: success
         ("dotnet-text-logged-exception", ["System.TimeoutException"]),
+        # pino's logger.error({ err }, "..."): the error under "err", the line written straight to stdout
+        ("node-text-pino", ["Error"]),
     ],
 )
 def test_an_error_the_function_survived_is_a_logged_error(case: str, types: list[str]) -> None:

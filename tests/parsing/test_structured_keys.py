@@ -96,3 +96,37 @@ def test_error_keys_without_an_error_are_kept_as_attributes(
     doc = parse_line(line)
     assert "exception.type" not in doc and "exception.message" not in doc
     assert {k: doc["attributes"][k] for k in attributes} == attributes
+
+
+def test_a_pino_err_object_is_the_error_and_its_own_fields_stay_searchable() -> None:
+    """pino (and bunyan) log an error under "err": {"type" (bunyan: "name"), "message", "stack",
+    and the error's own properties}; before, the line had no exception.* fields at all."""
+    doc = parse_line(
+        {
+            "level": 50,
+            "time": 1733480911402,
+            "pid": 8,
+            "awsRequestId": RID,
+            "err": {
+                "type": "Error",
+                "message": "connect ECONNREFUSED 10.0.12.41:5432",
+                "stack": "Error: connect ECONNREFUSED 10.0.12.41:5432\n    at TCPConnectWrap.afterConnect (node:net:1607:16)",
+                "code": "ECONNREFUSED",
+            },
+            "msg": "charge failed",
+        }
+    )
+    assert (doc["severity.text"], doc["lambda.event_type"]) == ("ERROR", "app_log")
+    assert (doc["exception.type"], doc["exception.message"]) == (
+        "Error",
+        "connect ECONNREFUSED 10.0.12.41:5432",
+    )
+    assert doc["exception.stacktrace"].startswith("Error: connect ECONNREFUSED")
+    assert doc["exception.fingerprint"]
+    assert doc["attributes"]["err"] == {"code": "ECONNREFUSED"}
+    assert doc["faas.invocation_id"] == RID
+
+
+def test_an_err_that_is_only_text_is_an_attribute() -> None:
+    doc = parse_line({"level": 30, "err": "ECONNREFUSED", "msg": "queued"})
+    assert "exception.type" not in doc and doc["attributes"]["err"] == "ECONNREFUSED"

@@ -328,7 +328,9 @@ def sample_documents(exclude: frozenset[str] = frozenset()) -> list[dict[str, An
 
 #: Samples whose ``attributes`` conflict with others' under dynamic mapping (the lambdalens
 #: template maps ``attributes`` as ``flat_object``, where they do not).
-DYNAMIC_CONFLICTS = frozenset({"node-json-cold-start", "node-json-error", "node-json-logged-error"})
+DYNAMIC_CONFLICTS = frozenset(
+    {"node-json-cold-start", "node-json-error", "node-json-logged-error", "node-text-pino"}
+)
 
 #: What the lambdalens template maps as keyword, for an index prefix built like it.
 KEYWORD_FIELDS = (

@@ -58,6 +58,8 @@ _TRACING_SPAN_KEYS = frozenset({"span", "spans"})
 #: An exception as text (Powertools for Python: the formatted traceback) or as an object
 #: (Powertools for .NET: {"type", "message", "stack_trace", ...} in its key case)
 _EXCEPTION_KEYS = ("exception", "Exception")
+#: An error logged as an object (JavaScript loggers); as text, only a name: an attribute
+_ERROR_OBJECT_KEYS = ("error", "err")
 _ECS_ERROR_KEYS = ("error.type", "error.message", "error.stack_trace")
 
 
@@ -141,10 +143,12 @@ def _apply_error(doc: Document, obj: Mapping[str, Any]) -> bool:
         found = (
             _apply_error_object(doc, {"name": ecs_type, "message": ecs_message, "stack": ecs_stack}) or found
         )
-    # Powertools for AWS Lambda (TypeScript) and most JS loggers: "error": {"name", "message", "stack"}
-    error = obj.get("error")
-    if isinstance(error, Mapping):
-        found = _apply_error_object(doc, error) or found
+    # Powertools for AWS Lambda (TypeScript) and most JS loggers: "error": {"name", "message", "stack"};
+    # pino and bunyan: "err": {"type" (pino) or "name" (bunyan), "message", "stack"}
+    for key in _ERROR_OBJECT_KEYS:
+        error = obj.get(key)
+        if isinstance(error, Mapping):
+            found = _apply_error_object(doc, error) or found
     return found
 
 
@@ -161,6 +165,9 @@ _OBJECT_TYPE_KEYS = ("type", "Type")
 _OBJECT_MESSAGE_KEYS = ("message", "Message")
 _OBJECT_STACK_KEYS = ("stack", "stackTrace", "stack_trace", "StackTrace")
 _OBJECT_KEYS = _OBJECT_NAME_KEYS + _OBJECT_MESSAGE_KEYS + _OBJECT_STACK_KEYS
+#: The keys of an error object that become exception.* fields (its others stay in attributes:
+#: pino's "code", "errno", "syscall"; Powertools' "location")
+_ERROR_OBJECT_FIELDS = frozenset(_OBJECT_KEYS + _OBJECT_TYPE_KEYS)
 
 
 def _is_error_object(value: Mapping[str, Any]) -> bool:
@@ -206,7 +213,7 @@ _ERROR_KEYS = frozenset(
         "stackTrace",
         "stack",
         "exception_name",
-        "error",
+        *_ERROR_OBJECT_KEYS,
         *_EXCEPTION_KEYS,
         *_ECS_ERROR_KEYS,
     )
@@ -220,7 +227,7 @@ _SERVICE = 2  # a string value becomes ``service.name``, replacing the function 
 _LEVEL = 3  # "level": the severity
 _OTHER_LEVEL = 4  # "log_level", "severity", ...: the severity unless one is known already
 _ERROR = 5  # part of an error object, read once all keys are in
-_ERROR_OBJECT = 6  # "error", "exception": an error object (or text), else an attribute
+_ERROR_OBJECT = 6  # "error", "err", "exception": an error object ("exception": or text), else an attribute
 _COLD_START = 7  # a boolean cold start flag
 _DROP = 8  # a timestamp: the event's own is kept
 _TRACING_SPANS = 9  # "span", "spans": the request and trace of the span they name (kept in attributes)
@@ -239,7 +246,7 @@ def _step(key: str) -> _Step:
         return key, _FIELD, field
     if key in _LEVELS:
         return key, _LEVEL if key == "level" else _OTHER_LEVEL, ""
-    if key == "error" or key in _EXCEPTION_KEYS:
+    if key in _ERROR_OBJECT_KEYS or key in _EXCEPTION_KEYS:
         return key, _ERROR_OBJECT, ""
     if key in _ERROR_KEYS:
         return key, _ERROR, ""
@@ -407,7 +414,7 @@ def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
             if action == _ERROR_OBJECT and not (
                 _is_error_object(value)
                 if type(value) is dict
-                else key != "error" and type(value) is str and value
+                else key in _EXCEPTION_KEYS and type(value) is str and value
             ):
                 # "error": "SecretUnavailableError" is an attribute, not an error object
                 if kept_attributes is None:
@@ -417,6 +424,12 @@ def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
             if errors is None:
                 errors = {}
             errors[key] = value
+            if type(value) is dict:  # an error object: what it says beyond the exception.* fields stays
+                extra = {k: v for k, v in value.items() if k not in _ERROR_OBJECT_FIELDS}
+                if extra:
+                    if kept_attributes is None:
+                        kept_attributes = {}
+                    kept_attributes[key] = extra
         elif action == _COLD_START:
             if type(value) is bool:
                 doc["faas.coldstart"] = value
