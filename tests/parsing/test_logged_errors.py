@@ -32,6 +32,8 @@ def parse_case(case: str) -> list[dict[str, object]]:
         ("dotnet-text-logged-exception", ["System.TimeoutException"]),
         # pino's logger.error({ err }, "..."): the error under "err", the line written straight to stdout
         ("node-text-pino", ["Error"]),
+        # winston's format.errors({ stack: true }): the error's message and stack at the top of the line
+        ("node-text-winston", ["Error"]),
     ],
 )
 def test_an_error_the_function_survived_is_a_logged_error(case: str, types: list[str]) -> None:

@@ -88,6 +88,11 @@ def test_powertools_dotnet_lines_are_read_in_every_key_case(case: str) -> None:
             {"level": "WARN", "message": "m", "exception": {"code": 3}},
             {"message": "m", "exception": {"code": 3}},
         ),
+        # a deployment's name, not a stack trace (before, it became exception.stacktrace)
+        (
+            {"level": "INFO", "msg": "deployed", "stack": "orders-prod"},
+            {"msg": "deployed", "stack": "orders-prod"},
+        ),
     ],
 )
 def test_error_keys_without_an_error_are_kept_as_attributes(
@@ -130,3 +135,24 @@ def test_a_pino_err_object_is_the_error_and_its_own_fields_stay_searchable() -> 
 def test_an_err_that_is_only_text_is_an_attribute() -> None:
     doc = parse_line({"level": 30, "err": "ECONNREFUSED", "msg": "queued"})
     assert "exception.type" not in doc and doc["attributes"]["err"] == "ECONNREFUSED"
+
+
+def test_a_winston_error_line_names_its_error_from_its_stack() -> None:
+    """winston's format.errors({ stack: true }) puts the error's "message" and "stack" (and its
+    own properties) at the top of the line; before, it had a stack trace but no type or message,
+    so no fingerprint."""
+    doc = parse_line(
+        {
+            "code": "ECONNREFUSED",
+            "level": "error",
+            "message": "connect ECONNREFUSED 10.0.12.41:5432",
+            "stack": "Error: connect ECONNREFUSED 10.0.12.41:5432\n    at TCPConnectWrap.afterConnect (node:net:1607:16)",
+            "timestamp": "2024-05-20T11:07:26.342Z",
+        }
+    )
+    assert (doc["exception.type"], doc["exception.message"]) == (
+        "Error",
+        "connect ECONNREFUSED 10.0.12.41:5432",
+    )
+    assert doc["lambda.event_type"] == "app_log" and doc["exception.fingerprint"]
+    assert doc["attributes"] == {"code": "ECONNREFUSED", "message": "connect ECONNREFUSED 10.0.12.41:5432"}

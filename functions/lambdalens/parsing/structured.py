@@ -15,6 +15,7 @@ from typing import Any
 
 from lambdalens.parsing.document import Document
 from lambdalens.parsing.severity import EXACT_SEVERITY, normalize_severity
+from lambdalens.parsing.text_formats import split_error_text
 from lambdalens.parsing.trace_header import trace_id_of
 
 # Elastic Common Schema loggers (ecs-logging for Java, Node.js, Python, .NET, Go; Powertools for
@@ -123,6 +124,14 @@ def _apply_error(doc: Document, obj: Mapping[str, Any]) -> bool:
     trace = stack_text(obj.get("stackTrace")) or stack_text(obj.get("stack"))
     if trace:
         doc["exception.stacktrace"] = trace
+        if not found and type(obj.get("stack")) is str:
+            # winston's format.errors(): the error's "message" and "stack" at the top of the line
+            exc_type, exc_message, _ = split_error_text(trace)
+            if exc_type is not None:
+                doc["exception.type"] = exc_type
+                if exc_message is not None:
+                    doc["exception.message"] = exc_message
+                found = True
     # Powertools for AWS Lambda (Python): "exception" (formatted traceback), "exception_name"
     exception = obj.get("exception")
     if exception is None:
@@ -417,6 +426,12 @@ def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
                 else key in _EXCEPTION_KEYS and type(value) is str and value
             ):
                 # "error": "SecretUnavailableError" is an attribute, not an error object
+                if kept_attributes is None:
+                    kept_attributes = {}
+                kept_attributes[key] = value
+                continue
+            if key == "stack" and type(value) is str and "\n" not in value:
+                # one line is no stack trace: "stack": "orders-prod" names a deployment
                 if kept_attributes is None:
                     kept_attributes = {}
                 kept_attributes[key] = value
