@@ -34,6 +34,9 @@ def parse_case(case: str) -> list[dict[str, object]]:
         ("node-text-pino", ["Error"]),
         # winston's format.errors({ stack: true }): the error's message and stack at the top of the line
         ("node-text-winston", ["Error"]),
+        # logstash-logback-encoder (Java) and python-json-logger: the trace as text, "stack_trace" / "exc_info"
+        ("java-text-logstash-json", ["java.lang.IllegalStateException"]),
+        ("python-text-json-logger", ["ConnectionError"]),
     ],
 )
 def test_an_error_the_function_survived_is_a_logged_error(case: str, types: list[str]) -> None:

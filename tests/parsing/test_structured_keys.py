@@ -93,6 +93,11 @@ def test_powertools_dotnet_lines_are_read_in_every_key_case(case: str) -> None:
             {"level": "INFO", "msg": "deployed", "stack": "orders-prod"},
             {"msg": "deployed", "stack": "orders-prod"},
         ),
+        # python-json-logger with exc_info=True outside an except block
+        (
+            {"levelname": "INFO", "message": "m", "exc_info": "NoneType: None"},
+            {"message": "m", "exc_info": "NoneType: None"},
+        ),
     ],
 )
 def test_error_keys_without_an_error_are_kept_as_attributes(
@@ -156,3 +161,22 @@ def test_a_winston_error_line_names_its_error_from_its_stack() -> None:
     )
     assert doc["lambda.event_type"] == "app_log" and doc["exception.fingerprint"]
     assert doc["attributes"] == {"code": "ECONNREFUSED", "message": "connect ECONNREFUSED 10.0.12.41:5432"}
+
+
+def test_a_zap_error_line_is_an_error_with_its_frames_and_message() -> None:
+    """zap (Go) writes zap.Error(err) as "error": err.Error() and the frames as "stacktrace"; Go
+    errors have no type."""
+    doc = parse_line(
+        {
+            "level": "error",
+            "ts": 1716210201.127,
+            "caller": "charge/main.go:57",
+            "msg": "charge failed",
+            "error": "dial tcp 10.0.12.41:5432: connect: connection refused",
+            "stacktrace": "main.charge\n\t/var/task/cmd/charge/main.go:57\nmain.handler\n\t/var/task/cmd/charge/main.go:34",
+        }
+    )
+    assert doc["exception.message"] == "dial tcp 10.0.12.41:5432: connect: connection refused"
+    assert doc["exception.stacktrace"].startswith("main.charge\n")
+    assert "exception.type" not in doc and doc["exception.fingerprint"]
+    assert doc["attributes"]["error"] == "dial tcp 10.0.12.41:5432: connect: connection refused"

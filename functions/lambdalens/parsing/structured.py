@@ -122,10 +122,19 @@ def _apply_error(doc: Document, obj: Mapping[str, Any]) -> bool:
         doc["exception.message"] = error_message
         found = True
     trace = stack_text(obj.get("stackTrace")) or stack_text(obj.get("stack"))
+    text_trace = trace is not None and type(obj.get("stack")) is str
+    if not trace:
+        for key in _TRACE_TEXT_KEYS:
+            trace = stack_text(obj.get(key))
+            if trace:
+                text_trace = True
+                break
     if trace:
         doc["exception.stacktrace"] = trace
-        if not found and type(obj.get("stack")) is str:
-            # winston's format.errors(): the error's "message" and "stack" at the top of the line
+        if not found and text_trace:
+            # a trace as text at the top of the line, the error named in it: winston's
+            # format.errors() ("message" and "stack"), logstash-logback-encoder ("stack_trace"),
+            # python-json-logger ("exc_info"), zap ("stacktrace": frames only)
             exc_type, exc_message, _ = split_error_text(trace)
             if exc_type is not None:
                 doc["exception.type"] = exc_type
@@ -173,6 +182,9 @@ _OBJECT_NAME_KEYS = ("name", "Name")
 _OBJECT_TYPE_KEYS = ("type", "Type")
 _OBJECT_MESSAGE_KEYS = ("message", "Message")
 _OBJECT_STACK_KEYS = ("stack", "stackTrace", "stack_trace", "StackTrace")
+#: Stack traces as text at the top of a line, besides "stack": logstash-logback-encoder (Java),
+#: python-json-logger, zap (Go)
+_TRACE_TEXT_KEYS = ("stack_trace", "exc_info", "stacktrace")
 _OBJECT_KEYS = _OBJECT_NAME_KEYS + _OBJECT_MESSAGE_KEYS + _OBJECT_STACK_KEYS
 #: The keys of an error object that become exception.* fields (its others stay in attributes:
 #: pino's "code", "errno", "syscall"; Powertools' "location")
@@ -221,6 +233,7 @@ _ERROR_KEYS = frozenset(
         "errorMessage",
         "stackTrace",
         "stack",
+        *_TRACE_TEXT_KEYS,
         "exception_name",
         *_ERROR_OBJECT_KEYS,
         *_EXCEPTION_KEYS,
@@ -430,7 +443,7 @@ def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
                     kept_attributes = {}
                 kept_attributes[key] = value
                 continue
-            if key == "stack" and type(value) is str and "\n" not in value:
+            if (key == "stack" or key in _TRACE_TEXT_KEYS) and type(value) is str and "\n" not in value:
                 # one line is no stack trace: "stack": "orders-prod" names a deployment
                 if kept_attributes is None:
                     kept_attributes = {}
@@ -454,6 +467,14 @@ def apply_structured(doc: Document, obj: dict[str, Any]) -> bool:
                 kept_attributes = {}
             kept_attributes[key] = value  # (the spans' other fields stay searchable)
     is_error = _apply_error(doc, errors) if errors is not None else False
+    if (
+        kept_attributes is not None
+        and "exception.stacktrace" in doc
+        and "exception.type" not in doc
+        and "exception.message" not in doc
+        and type(kept_attributes.get("error")) is str
+    ):  # zap: zap.Error(err) writes "error": err.Error() beside the frames of "stacktrace"
+        doc["exception.message"] = kept_attributes["error"]
     message = obj.get("message")
     if type(message) is dict and _apply_error(doc, message):
         is_error = True
