@@ -208,13 +208,22 @@ JSON_KEYS = [
     "Level", "FunctionRequestId", "XrayTraceId", "CorrelationId", "ColdStart", "Service", "Exception",
     "log.level", "faas.execution", "trace.id", "faas.coldstart", "error.type", "error.message",
     "span", "spans", "fields",  # Rust's tracing
+    "err", "stack", "stack_trace", "exc_info", "stacktrace",  # pino, winston, logstash, python-json-logger, zap
 ]  # fmt: skip
 json_scalar = (
     st.none()
     | st.booleans()
     | st.integers(-5, 5)
     | st.sampled_from(
-        ["", "ERROR", "x", RID, "undefined", "Root=1-66325b4a-55f7b8a4b2cc6f69abb34cc7;Parent=fb8a"]
+        [
+            "",
+            "ERROR",
+            "x",
+            RID,
+            "undefined",
+            "Root=1-66325b4a-55f7b8a4b2cc6f69abb34cc7;Parent=fb8a",
+            "Error: boom\n    at f (/var/task/index.js:1:1)",
+        ]
     )
 )
 json_value = json_scalar | st.dictionaries(
