@@ -89,7 +89,7 @@ from lambdalens.parsing.text_formats import (
     split_python_prefix,
     split_tab_prefix,
 )
-from lambdalens.parsing.trace_header import read_trace_header
+from lambdalens.parsing.trace_header import trace_id_of
 
 _NODE_ERROR_MARKERS = ("Invoke Error", "Uncaught Exception", "Unhandled Promise Rejection")
 _OOM_TYPES = frozenset(
@@ -691,9 +691,7 @@ class BatchParser:
             if rust is not None:
                 level, request_id, trace_header, rest = rust
                 if trace_header:
-                    root, _ = read_trace_header(trace_header)
-                    if root:
-                        doc["traceId"] = root
+                    doc["traceId"] = trace_id_of(trace_header)
                 return self._prefixed(doc, level, request_id, rest, stream)
         return self._bare(doc, message, stream)
 
