@@ -76,6 +76,7 @@ from lambdalens.parsing.text_formats import (
     RUBY_LOGGER,
     RUNTIME_EXIT,
     RUNTIME_TRAILER,
+    RUST_INVOKE_SPAN,
     RUST_PANIC,
     RUST_TRACING_FIRST,
     V8_FRAME_LINE,
@@ -686,7 +687,7 @@ class BatchParser:
             m = RUBY_LOGGER.match(message)
             if m is not None:
                 return self._prefixed(doc, m["level"], m["rid"] or "", m["rest"], stream, normalise=True)
-        if first in RUST_TRACING_FIRST or "Lambda runtime invoke{" in message:
+        if first in RUST_TRACING_FIRST or RUST_INVOKE_SPAN in message:
             rust = read_rust_tracing(message)
             if rust is not None:
                 level, request_id, trace_header, rest = rust

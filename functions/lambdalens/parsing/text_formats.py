@@ -89,7 +89,9 @@ _ANSI_SGR = re.compile(r"\x1b\[[0-9;]*+m")
 RUST_TRACING_FIRST = frozenset(" TDIWE\x1b")
 _RUST_PADDED = (" INFO ", " WARN ")
 _RUST_LEVELS = frozenset({"TRACE", "DEBUG", "INFO", "WARN", "ERROR"})
-_RUST_GLUED_SPAN = " Lambda runtime invoke{"
+#: How the runtime's span starts in a line (found anywhere in it: see read_rust_tracing)
+RUST_INVOKE_SPAN = "Lambda runtime invoke{"
+_RUST_GLUED_SPAN = " " + RUST_INVOKE_SPAN
 
 
 def read_rust_tracing(message: str) -> tuple[str, str, str | None, str] | None:
