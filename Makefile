@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv lint test demo bench synth clean
+.PHONY: venv lint test demo bench opensearch synth clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "lambdalens needs Python 3.11 or newer (set PYTHON=...)")'
@@ -28,6 +28,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/lambdalens bench $(BENCH_ARGS)
+
+# A real single-node OpenSearch 2.19 on 127.0.0.1:9200 in the foreground (Java 17+, Maven on first use).
+opensearch: $(STAMP)
+	$(BIN)/lambdalens opensearch $(OPENSEARCH_ARGS)
 
 # The CloudFormation templates in cdk.out/ (cdk-nag AWS Solutions checks included), without AWS
 # credentials or Docker; the Lambda asset is built from build/wheelhouse (downloaded once).

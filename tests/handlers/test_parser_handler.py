@@ -27,7 +27,7 @@ SAMPLES = [
 
 
 @pytest.fixture
-def stack(aws_env: None, osmem_server: Any) -> Iterator[dict[str, Any]]:
+def stack(aws_env: None, opensearch_node: Any) -> Iterator[dict[str, Any]]:
     region = "us-east-1"
     s3 = boto3.client("s3", region_name=region)
     s3.create_bucket(Bucket="dlq")
@@ -52,7 +52,7 @@ def stack(aws_env: None, osmem_server: Any) -> Iterator[dict[str, Any]]:
     )
     prefix = f"handler-{uuid.uuid4().hex[:8]}"
     env = {
-        "OPENSEARCH_ENDPOINT": osmem_server.url,
+        "OPENSEARCH_ENDPOINT": opensearch_node.url,
         "OPENSEARCH_AUTH": "none",
         "DEAD_LETTER_BUCKET": "dlq",
         "INDEX_PREFIX": prefix,
@@ -67,7 +67,7 @@ def stack(aws_env: None, osmem_server: Any) -> Iterator[dict[str, Any]]:
         "prefix": prefix,
         "sqs": sqs,
         "queue_url": queue_url,
-        "url": osmem_server.url,
+        "url": opensearch_node.url,
         "s3": s3,
     }
 

@@ -33,8 +33,8 @@ BUCKET = "lambdalens-dead-letters"
 
 
 @pytest.fixture
-def proxy(osmem_server: Any) -> Iterator[FaultProxy]:
-    with FaultProxy(osmem_server.url) as p:
+def proxy(opensearch_node: Any) -> Iterator[FaultProxy]:
+    with FaultProxy(opensearch_node.url) as p:
         yield p
 
 
@@ -231,20 +231,20 @@ def test_content_rejection_is_indexed_in_safe_form_or_dead_lettered(
     assert counts["safe_form"] == 3 and counts["dead_lettered"] == 2
 
 
-def test_real_mapping_conflict_goes_to_safe_form(osmem_server: Any, prefix: str, s3: Any) -> None:
+def test_real_mapping_conflict_goes_to_safe_form(opensearch_node: Any, prefix: str, s3: Any) -> None:
     event = batch(60)
-    client = OpenSearch(osmem_server.url)
+    client = OpenSearch(opensearch_node.url)
     days = {d["@timestamp"][:10].replace("-", ".") for d in []} or {"2024.05.01"}
     for day in days:  # an index where "attributes" is a number: every structured line conflicts
         client.indices.create(
             index=f"{prefix}-{day}", body={"mappings": {"properties": {"attributes": {"type": "long"}}}}
         )
-    outcome = run(make_pipeline(osmem_server.url, prefix, s3), event)
+    outcome = run(make_pipeline(opensearch_node.url, prefix, s3), event)
     assert outcome.failed == []
     counts = outcome.counts()
     assert counts["safe_form"] > 0
     assert counts["indexed"] + counts["safe_form"] + counts["dead_lettered"] == counts["events"]
-    assert set(indexed_ids(osmem_server.url, prefix)) == event_ids(event)
+    assert set(indexed_ids(opensearch_node.url, prefix)) == event_ids(event)
 
 
 def test_dead_letter_bucket_unavailable_fails_the_records_instead_of_losing_them(

@@ -47,6 +47,6 @@ def stream(kinesis: Any) -> Stream:
 
 
 @pytest.fixture
-def proxy(osmem_server: Any) -> Iterator[FaultProxy]:
-    with FaultProxy(osmem_server.url) as p:
+def proxy(opensearch_node: Any) -> Iterator[FaultProxy]:
+    with FaultProxy(opensearch_node.url) as p:
         yield p

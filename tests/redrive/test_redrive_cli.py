@@ -51,7 +51,7 @@ def lambdalens(*argv: str) -> int:
 
 
 def test_from_sqs_end_to_end_json(
-    osmem_server: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, kinesis: Any, capsys: Any
+    opensearch_node: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, kinesis: Any, capsys: Any
 ) -> None:
     stream = make_stream(kinesis)
     stream.put_payloads(workload(300))
@@ -62,7 +62,7 @@ def test_from_sqs_end_to_end_json(
         "--from-sqs",
         queue_url,
         "--endpoint",
-        osmem_server.url,
+        opensearch_node.url,
         "--index-prefix",
         index_prefix,
         "--dead-letter-bucket",
@@ -76,7 +76,7 @@ def test_from_sqs_end_to_end_json(
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["ok"] is True and out["mode"] == "sqs" and out["origin"] == queue_url
     expected = {i for r in stream.records[:9] for i in r.event_ids}
-    assert set(indexed(osmem_server.url, index_prefix)) == expected
+    assert set(indexed(opensearch_node.url, index_prefix)) == expected
     assert out["counts"]["records"] == 9 and out["counts"]["reindexed"] == len(expected)
     assert [s["status"] for s in out["sources"]] == ["done", "done"]
     assert out["sources"][0]["range"].startswith("lambdalens-logs shardId-000000000000 [")
@@ -84,12 +84,12 @@ def test_from_sqs_end_to_end_json(
 
 
 def test_from_s3_text_summary_and_second_run(
-    osmem_server: Any, index_prefix: str, s3: Any, capsys: Any
+    opensearch_node: Any, index_prefix: str, s3: Any, capsys: Any
 ) -> None:
-    make_pipeline(osmem_server.url, index_prefix, s3, BUCKET).run(
+    make_pipeline(opensearch_node.url, index_prefix, s3, BUCKET).run(
         load_event("kinesis/poison-batch.json")["Records"], Deadline.after(60)
     )
-    argv = ["redrive", "--from-s3", BUCKET, "--endpoint", osmem_server.url, "--index-prefix", index_prefix]
+    argv = ["redrive", "--from-s3", BUCKET, "--endpoint", opensearch_node.url, "--index-prefix", index_prefix]
     assert lambdalens(*argv, "--since", "2000/01/01") == 0
     text = capsys.readouterr().out
     assert text.startswith(f"redrive from s3://{BUCKET}/dead-letter/: 1 object")
@@ -100,7 +100,7 @@ def test_from_s3_text_summary_and_second_run(
 
 
 def test_expired_range_exits_1_and_says_so(
-    osmem_server: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, kinesis: Any, capsys: Any
+    opensearch_node: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, kinesis: Any, capsys: Any
 ) -> None:
     stream = make_stream(kinesis)
     stream.put_payloads(workload(40))
@@ -113,7 +113,7 @@ def test_expired_range_exits_1_and_says_so(
         "--from-sqs",
         queue_url,
         "--endpoint",
-        osmem_server.url,
+        opensearch_node.url,
         "--dead-letter-bucket",
         BUCKET,
         "--wait-seconds",
@@ -181,12 +181,12 @@ class FakeTerminal(io.StringIO):
 
 
 def test_progress_bar_on_a_terminal_only(
-    osmem_server: Any, index_prefix: str, s3: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    opensearch_node: Any, index_prefix: str, s3: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    make_pipeline(osmem_server.url, index_prefix, s3, BUCKET).run(
+    make_pipeline(opensearch_node.url, index_prefix, s3, BUCKET).run(
         load_event("kinesis/poison-batch.json")["Records"], Deadline.after(60)
     )
-    argv = ["redrive", "--from-s3", BUCKET, "--endpoint", osmem_server.url, "--index-prefix", index_prefix]
+    argv = ["redrive", "--from-s3", BUCKET, "--endpoint", opensearch_node.url, "--index-prefix", index_prefix]
     captured = sys.stderr
     terminal = FakeTerminal()
     monkeypatch.setattr("sys.stderr", terminal)
@@ -230,7 +230,7 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def test_against_a_moto_server_through_aws_endpoint_url(
-    moto_server: str, osmem_server: Any, index_prefix: str, capsys: Any
+    moto_server: str, opensearch_node: Any, index_prefix: str, capsys: Any
 ) -> None:
     name = f"logs-{uuid.uuid4().hex[:6]}"
     kinesis = boto3.client("kinesis")
@@ -246,7 +246,7 @@ def test_against_a_moto_server_through_aws_endpoint_url(
         "--from-sqs",
         queue_url,
         "--endpoint",
-        osmem_server.url,
+        opensearch_node.url,
         "--index-prefix",
         index_prefix,
         "--dead-letter-bucket",
@@ -257,7 +257,7 @@ def test_against_a_moto_server_through_aws_endpoint_url(
     )
     out = json.loads(capsys.readouterr().out)
     assert code == 0, out
-    assert set(indexed(osmem_server.url, index_prefix)) == {
+    assert set(indexed(opensearch_node.url, index_prefix)) == {
         i for r in stream.records[:5] for i in r.event_ids
     }
     assert queue_messages(sqs, queue_url) == []
@@ -313,12 +313,12 @@ def parser_function(env: dict[str, str]) -> str:
 
 
 def test_parser_function_settings_make_the_same_documents(
-    osmem_server: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, kinesis: Any, capsys: Any
+    opensearch_node: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, kinesis: Any, capsys: Any
 ) -> None:
     rule = [{"name": "order", "pattern": r"order \d+", "replacement": "order [ORDER]"}]
     function = parser_function(
         {
-            "OPENSEARCH_ENDPOINT": osmem_server.url,
+            "OPENSEARCH_ENDPOINT": opensearch_node.url,
             "OPENSEARCH_AUTH": "none",
             "INDEX_PREFIX": index_prefix,
             "DEAD_LETTER_BUCKET": BUCKET,
@@ -332,7 +332,7 @@ def test_parser_function_settings_make_the_same_documents(
         "redrive", "--from-sqs", queue_url, "--parser-function", function, "--wait-seconds", "0"
     )
     assert code == 0, capsys.readouterr()
-    docs = indexed(osmem_server.url, index_prefix)  # the function's endpoint and index prefix
+    docs = indexed(opensearch_node.url, index_prefix)  # the function's endpoint and index prefix
     assert set(docs) == {i for r in stream.records[:4] for i in r.event_ids}
     bodies = [d["body"] for d in docs.values()]
     assert any("order [ORDER]" in b for b in bodies)  # the function's own redaction rule
@@ -344,9 +344,9 @@ def test_parser_function_that_cannot_be_read_exits_1(aws_env: None, capsys: Any)
     assert code == 1 and "cannot read the configuration of missing" in capsys.readouterr().err
 
 
-def test_a_queue_that_cannot_be_read_exits_1(osmem_server: Any, aws_env: None, capsys: Any) -> None:
+def test_a_queue_that_cannot_be_read_exits_1(opensearch_node: Any, aws_env: None, capsys: Any) -> None:
     missing = "https://sqs.us-east-1.amazonaws.com/123456789012/no-such-queue"
     code = lambdalens(
-        "redrive", "--from-sqs", missing, "--endpoint", osmem_server.url, "--dead-letter-bucket", BUCKET
+        "redrive", "--from-sqs", missing, "--endpoint", opensearch_node.url, "--dead-letter-bucket", BUCKET
     )
     assert code == 1 and "NonExistentQueue" in capsys.readouterr().err

@@ -80,28 +80,28 @@ def parser_bug() -> Iterator[None]:
 
 
 def test_records_that_crashed_the_parser_are_indexed_after_the_fix(
-    osmem_server: Any, index_prefix: str, s3: Any
+    opensearch_node: Any, index_prefix: str, s3: Any
 ) -> None:
     payloads = workload(300)
     event = kinesis_event(payloads)
     broken = [r for r, p in zip(event["Records"], payloads, strict=True) if BROKEN in p["logGroup"]]
     assert broken and len(broken) < len(event["Records"])
     with parser_bug():
-        outcome = make_pipeline(osmem_server.url, index_prefix, s3, BUCKET).run(
+        outcome = make_pipeline(opensearch_node.url, index_prefix, s3, BUCKET).run(
             event["Records"], Deadline.after(60)
         )
     assert outcome.failed == [] and outcome.parse_failures == len(broken)
     (key,) = keys(s3)
     assert all(x.reason == "parser_error" for x in dead_letter_objects(s3, BUCKET)[key])
 
-    report = redrive(osmem_server.url, index_prefix, s3)
+    report = redrive(opensearch_node.url, index_prefix, s3)
 
-    assert set(indexed(osmem_server.url, index_prefix)) == event_ids(event)
+    assert set(indexed(opensearch_node.url, index_prefix)) == event_ids(event)
     reference = f"ref-{index_prefix}"
-    make_pipeline(osmem_server.url, reference, s3, BUCKET).run(broken, Deadline.after(60))
+    make_pipeline(opensearch_node.url, reference, s3, BUCKET).run(broken, Deadline.after(60))
     fixed = event_ids({"Records": broken})
-    got = without_observed(indexed(osmem_server.url, index_prefix))
-    assert {k: got[k] for k in fixed} == without_observed(indexed(osmem_server.url, reference))
+    got = without_observed(indexed(opensearch_node.url, index_prefix))
+    assert {k: got[k] for k in fixed} == without_observed(indexed(opensearch_node.url, reference))
     assert [s.status for s in report.sources] == [DONE] and report.ok
     assert keys(s3) == [f"redriven/{key}"]  # moved, kept whole
     c = report.counts
@@ -164,19 +164,19 @@ def poison_letters(url: str, index_prefix: str, s3: Any) -> str:
 
 
 def test_poison_records_are_dead_lettered_again_with_the_same_reasons(
-    osmem_server: Any, index_prefix: str, s3: Any
+    opensearch_node: Any, index_prefix: str, s3: Any
 ) -> None:
-    key = poison_letters(osmem_server.url, index_prefix, s3)
+    key = poison_letters(opensearch_node.url, index_prefix, s3)
     originals = read_entries_of(s3, key)
     before = body_of(s3, key)
-    count = len(indexed(osmem_server.url, index_prefix))
+    count = len(indexed(opensearch_node.url, index_prefix))
 
     for _ in range(2):  # and again: nothing changes, nothing is duplicated
-        report = redrive(osmem_server.url, index_prefix, s3)
+        report = redrive(opensearch_node.url, index_prefix, s3)
         assert [s.status for s in report.sources] == [KEPT]
         assert report.counts.records == report.counts.dead_lettered == len(originals)
         assert keys(s3) == [key] and body_of(s3, key) == before
-        assert len(indexed(osmem_server.url, index_prefix)) == count
+        assert len(indexed(opensearch_node.url, index_prefix)) == count
     reasons = sorted(x.reason for x in originals)
     assert {"not_base64", "not_gzip", "not_json", "not_subscription_payload"} <= set(reasons)
 
@@ -200,18 +200,18 @@ def test_letter_record_gives_back_the_record_as_it_was_received() -> None:
 
 
 def test_an_object_partly_fixed_is_rewritten_with_what_is_left(
-    osmem_server: Any, index_prefix: str, s3: Any
+    opensearch_node: Any, index_prefix: str, s3: Any
 ) -> None:
     payloads = workload(200)
     records = [kinesis_record(p, i) for i, p in enumerate(payloads)]
     records += load_event("kinesis/poison-batch.json")["Records"]
     with parser_bug():
-        make_pipeline(osmem_server.url, index_prefix, s3, BUCKET).run(records, Deadline.after(60))
+        make_pipeline(opensearch_node.url, index_prefix, s3, BUCKET).run(records, Deadline.after(60))
     (key,) = keys(s3)
     before = read_entries_of(s3, key)
     assert {x.reason for x in before} >= {"parser_error", "not_gzip"}
 
-    report = redrive(osmem_server.url, index_prefix, s3)
+    report = redrive(opensearch_node.url, index_prefix, s3)
 
     assert [s.status for s in report.sources] == [REWRITTEN]
     assert f"the original is at redriven/{key}" in report.sources[0].detail
@@ -222,34 +222,36 @@ def test_an_object_partly_fixed_is_rewritten_with_what_is_left(
         (x.reason, str(x.record_id)) for x in before if x.reason != "parser_error"
     )
     assert all(x.data is not None for x in left)
-    assert set(indexed(osmem_server.url, index_prefix)) == event_ids({"Records": records})
+    assert set(indexed(opensearch_node.url, index_prefix)) == event_ids({"Records": records})
     fixed = sum(1 for x in before if x.reason == "parser_error")
     assert report.counts.dead_lettered == len(left) and report.counts.records == fixed + len(left)
 
-    again = redrive(osmem_server.url, index_prefix, s3)  # only the poison is left: nothing changes
+    again = redrive(opensearch_node.url, index_prefix, s3)  # only the poison is left: nothing changes
     assert [s.status for s in again.sources] == [KEPT] and again.counts.documents == 0
 
 
-def test_truncated_messages_are_skipped_unless_asked(osmem_server: Any, index_prefix: str, s3: Any) -> None:
+def test_truncated_messages_are_skipped_unless_asked(
+    opensearch_node: Any, index_prefix: str, s3: Any
+) -> None:
     payloads = workload(60)[:2]
     long_event = payloads[0]["logEvents"][1]
     long_event["message"] = "[INFO]\t" + "order lines " * 500 + "\n"
     event = kinesis_event(payloads)
-    outcome = make_pipeline(osmem_server.url, index_prefix, s3, BUCKET, max_body_chars=2000).run(
+    outcome = make_pipeline(opensearch_node.url, index_prefix, s3, BUCKET, max_body_chars=2000).run(
         event["Records"], Deadline.after(60)
     )
     assert outcome.truncated == 1
     (key,) = keys(s3)
     doc_id = long_event["id"]
-    assert indexed(osmem_server.url, index_prefix)[doc_id]["lambda.truncated"] is True
+    assert indexed(opensearch_node.url, index_prefix)[doc_id]["lambda.truncated"] is True
 
-    report = redrive(osmem_server.url, index_prefix, s3)
+    report = redrive(opensearch_node.url, index_prefix, s3)
     assert [s.status for s in report.sources] == [KEPT] and report.counts.skipped == 1
     assert "truncated message(s) skipped (replay with --reindex-truncated)" in report.sources[0].detail
     assert "--reindex-truncated" in report.render() and keys(s3) == [key]
 
-    report = redrive(osmem_server.url, index_prefix, s3, reindex_truncated=True)
-    doc = indexed(osmem_server.url, index_prefix)[doc_id]
+    report = redrive(opensearch_node.url, index_prefix, s3, reindex_truncated=True)
+    doc = indexed(opensearch_node.url, index_prefix)[doc_id]
     assert doc["body"] == long_event["message"] and "lambda.truncated" not in doc
     assert report.counts.indexed == 1 and report.counts.skipped == 0
     assert [s.status for s in report.sources] == [DONE] and keys(s3) == [f"redriven/{key}"]
@@ -277,13 +279,13 @@ def document_letter(event: dict[str, Any], index: int) -> DeadLetter:
 
 
 def test_since_and_until_select_objects_by_their_key_time(
-    osmem_server: Any, index_prefix: str, s3: Any
+    opensearch_node: Any, index_prefix: str, s3: Any
 ) -> None:
     event = kinesis_event(workload(40))
     days = ["2024/04/30/23", "2024/05/01/00", "2024/05/01/23", "2024/05/02/00"]
     for i, day in enumerate(days):
         write_object(s3, f"{PREFIX}{day}/20240501T000000-{i}.jsonl.gz", [document_letter(event, i)])
-    report = redrive(osmem_server.url, index_prefix, s3, since="2024/05/01", until="2024/05/01")
+    report = redrive(opensearch_node.url, index_prefix, s3, since="2024/05/01", until="2024/05/01")
     assert [s.source for s in report.sources] == [
         f"{PREFIX}2024/05/01/00/20240501T000000-1.jsonl.gz",
         f"{PREFIX}2024/05/01/23/20240501T000000-2.jsonl.gz",
@@ -291,7 +293,7 @@ def test_since_and_until_select_objects_by_their_key_time(
     assert report.counts.indexed == 2
     assert keys(s3, "redriven/") == [f"redriven/{s.source}" for s in report.sources]
 
-    report = redrive(osmem_server.url, index_prefix, s3, since="2024/05/01/12", delete=True)
+    report = redrive(opensearch_node.url, index_prefix, s3, since="2024/05/01/12", delete=True)
     assert [s.source for s in report.sources] == [f"{PREFIX}2024/05/02/00/20240501T000000-3.jsonl.gz"]
     assert [s.status for s in report.sources] == [DONE]
     assert keys(s3, PREFIX) == [f"{PREFIX}2024/04/30/23/20240501T000000-0.jsonl.gz"]
@@ -309,36 +311,38 @@ def test_check_key_time_refuses(value: str) -> None:
         check_key_time(value)
 
 
-def test_second_run_reports_everything_already_present(osmem_server: Any, index_prefix: str, s3: Any) -> None:
+def test_second_run_reports_everything_already_present(
+    opensearch_node: Any, index_prefix: str, s3: Any
+) -> None:
     event = kinesis_event(workload(60))
     write_object(s3, f"{PREFIX}2024/05/01/12/a.jsonl.gz", [document_letter(event, i) for i in range(5)])
-    first = redrive(osmem_server.url, index_prefix, s3, keep=True)
+    first = redrive(opensearch_node.url, index_prefix, s3, keep=True)
     assert first.counts.indexed == 5 and [s.status for s in first.sources] == [KEPT]
-    second = redrive(osmem_server.url, index_prefix, s3)
+    second = redrive(opensearch_node.url, index_prefix, s3)
     assert second.counts.already_present == 5 and second.counts.indexed == 0
     assert [s.status for s in second.sources] == [DONE]
     assert keys(s3) == [f"redriven/{PREFIX}2024/05/01/12/a.jsonl.gz"]
-    assert redrive(osmem_server.url, index_prefix, s3).sources == []  # nothing left to replay
+    assert redrive(opensearch_node.url, index_prefix, s3).sources == []  # nothing left to replay
 
 
-def test_dry_run_writes_and_moves_nothing(osmem_server: Any, index_prefix: str, s3: Any) -> None:
-    key = poison_letters(osmem_server.url, index_prefix, s3)
+def test_dry_run_writes_and_moves_nothing(opensearch_node: Any, index_prefix: str, s3: Any) -> None:
+    key = poison_letters(opensearch_node.url, index_prefix, s3)
     event = kinesis_event(workload(40))
     write_object(s3, f"{PREFIX}2099/01/01/00/b.jsonl.gz", [document_letter(event, 0)])
-    count = len(indexed(osmem_server.url, index_prefix))
-    report = redrive(osmem_server.url, index_prefix, s3, dry_run=True)
+    count = len(indexed(opensearch_node.url, index_prefix))
+    report = redrive(opensearch_node.url, index_prefix, s3, dry_run=True)
     assert [s.status for s in report.sources] == [KEPT, KEPT]
     assert "dry run: would leave" in report.sources[0].detail
     assert report.sources[1].detail == "dry run: would move it"
     assert report.counts.would_index == 1 and report.counts.dead_lettered == len(read_entries_of(s3, key))
-    assert len(indexed(osmem_server.url, index_prefix)) == count
+    assert len(indexed(opensearch_node.url, index_prefix)) == count
     assert keys(s3) == sorted([key, f"{PREFIX}2099/01/01/00/b.jsonl.gz"])
 
 
-def test_objects_that_are_not_dead_letters_are_left(osmem_server: Any, index_prefix: str, s3: Any) -> None:
+def test_objects_that_are_not_dead_letters_are_left(opensearch_node: Any, index_prefix: str, s3: Any) -> None:
     s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}2024/05/01/00/notes.txt", Body=b"hello")
     s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}2024/05/01/01/x.jsonl.gz", Body=gzip.compress(b'{"a": 1}\n'))
-    report = redrive(osmem_server.url, index_prefix, s3)
+    report = redrive(opensearch_node.url, index_prefix, s3)
     assert [s.status for s in report.sources] == [INVALID, INVALID] and not report.ok
     assert "not gzip" in report.sources[0].detail and "not a dead letter" in report.sources[1].detail
     assert len(keys(s3)) == 2
@@ -358,13 +362,13 @@ def test_opensearch_down_leaves_the_object_for_the_next_run(
 
 
 def test_an_earlier_copy_under_redriven_is_never_overwritten(
-    osmem_server: Any, index_prefix: str, s3: Any
+    opensearch_node: Any, index_prefix: str, s3: Any
 ) -> None:
     event = kinesis_event(workload(40))
     key = f"{PREFIX}2024/05/01/12/a.jsonl.gz"
     write_object(s3, key, [document_letter(event, 0)])
     s3.put_object(Bucket=BUCKET, Key=f"redriven/{key}", Body=b"moved by an earlier run")
-    report = redrive(osmem_server.url, index_prefix, s3)
+    report = redrive(opensearch_node.url, index_prefix, s3)
     assert [s.status for s in report.sources] == [DONE]
     (moved, earlier) = keys(s3)
     assert earlier == f"redriven/{key}" and body_of(s3, earlier) == b"moved by an earlier run"

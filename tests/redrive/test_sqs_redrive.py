@@ -49,7 +49,7 @@ def ids_of(records: list[PutRecord]) -> set[str]:
 
 
 def test_replays_exactly_the_documents_of_the_lost_batches(
-    osmem_server: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
+    opensearch_node: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
 ) -> None:
     stream.put_payloads(workload(600))
     first, second, untouched = stream.records[:10], stream.records[10:25], stream.records[25:]
@@ -57,16 +57,16 @@ def test_replays_exactly_the_documents_of_the_lost_batches(
     for batch in (first, second):
         sqs.send_message(QueueUrl=queue_url, MessageBody=on_failure_message(stream, batch))
 
-    report = redrive(osmem_server.url, index_prefix, s3, sqs, queue_url, batch_size=1000)
+    report = redrive(opensearch_node.url, index_prefix, s3, sqs, queue_url, batch_size=1000)
 
-    got = indexed(osmem_server.url, index_prefix)
+    got = indexed(opensearch_node.url, index_prefix)
     assert set(got) == ids_of(first + second)
     # The same batches, delivered to the parser by Lambda the first time, make the same documents.
     reference = f"ref-{index_prefix}"
-    pipeline = make_pipeline(osmem_server.url, reference, s3, BUCKET)
+    pipeline = make_pipeline(opensearch_node.url, reference, s3, BUCKET)
     for batch in (first, second):
         pipeline.run([kinesis_record(r.payload, i) for i, r in enumerate(batch)], Deadline.after(60))
-    assert without_observed(got) == without_observed(indexed(osmem_server.url, reference))
+    assert without_observed(got) == without_observed(indexed(opensearch_node.url, reference))
 
     assert [s.status for s in report.sources] == [DONE, DONE]
     assert queue_messages(sqs, queue_url) == []
@@ -77,15 +77,15 @@ def test_replays_exactly_the_documents_of_the_lost_batches(
 
 
 def test_small_batches_and_overlapping_ranges_index_each_event_once(
-    osmem_server: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
+    opensearch_node: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
 ) -> None:
     stream.put_payloads(workload(500))
     records = stream.records[:20]
     # With partial batch responses Lambda can give up on overlapping ranges of one shard.
     for batch in (records[:12], records[5:20]):
         sqs.send_message(QueueUrl=queue_url, MessageBody=on_failure_message(stream, batch))
-    report = redrive(osmem_server.url, index_prefix, s3, sqs, queue_url, batch_size=4)
-    assert set(indexed(osmem_server.url, index_prefix)) == ids_of(records)
+    report = redrive(opensearch_node.url, index_prefix, s3, sqs, queue_url, batch_size=4)
+    assert set(indexed(opensearch_node.url, index_prefix)) == ids_of(records)
     assert report.counts.records == 27
     assert report.counts.already_present == len(ids_of(records[5:12]))
     assert queue_messages(sqs, queue_url) == []
@@ -133,7 +133,7 @@ def test_opensearch_down_stops_the_run_and_leaves_every_message(
 
 
 def test_expired_ranges_are_reported_and_kept_unless_discarded(
-    osmem_server: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
+    opensearch_node: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
 ) -> None:
     stream.put_payloads(workload(100))
     long_ago = datetime.now(UTC) - timedelta(days=2)
@@ -142,7 +142,7 @@ def test_expired_ranges_are_reported_and_kept_unless_discarded(
     )
     sqs.send_message(QueueUrl=queue_url, MessageBody=on_failure_message(stream, stream.records[3:6]))
 
-    report = redrive(osmem_server.url, index_prefix, s3, sqs, queue_url)
+    report = redrive(opensearch_node.url, index_prefix, s3, sqs, queue_url)
     expired = report.by_status(EXPIRED)
     assert len(expired) == 1 and report.by_status(DONE)
     assert "expired: the records arrived at" in expired[0].detail
@@ -150,26 +150,26 @@ def test_expired_ranges_are_reported_and_kept_unless_discarded(
     assert report.counts.expired_records == 3 and not report.ok
     assert "expired from the stream" in report.render()
     assert len(queue_messages(sqs, queue_url)) == 1
-    assert set(indexed(osmem_server.url, index_prefix)) == ids_of(stream.records[3:6])
+    assert set(indexed(opensearch_node.url, index_prefix)) == ids_of(stream.records[3:6])
 
-    dropped = redrive(osmem_server.url, index_prefix, s3, sqs, queue_url, discard_expired=True)
+    dropped = redrive(opensearch_node.url, index_prefix, s3, sqs, queue_url, discard_expired=True)
     assert [s.status for s in dropped.sources] == [EXPIRED]
     assert "message deleted (--discard-expired)" in dropped.sources[0].detail
     assert queue_messages(sqs, queue_url) == []
 
 
 def test_a_second_run_finds_everything_already_present(
-    osmem_server: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
+    opensearch_node: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
 ) -> None:
     stream.put_payloads(workload(300))
     sqs.send_message(QueueUrl=queue_url, MessageBody=on_failure_message(stream, stream.records[:12]))
-    first = redrive(osmem_server.url, index_prefix, s3, sqs, queue_url, keep=True)
+    first = redrive(opensearch_node.url, index_prefix, s3, sqs, queue_url, keep=True)
     assert [s.status for s in first.sources] == [KEPT] and len(queue_messages(sqs, queue_url)) == 1
-    second = redrive(osmem_server.url, index_prefix, s3, sqs, queue_url)
+    second = redrive(opensearch_node.url, index_prefix, s3, sqs, queue_url)
     assert second.counts.documents == first.counts.documents == first.counts.indexed > 0
     assert second.counts.already_present == second.counts.documents and second.counts.indexed == 0
     assert [s.status for s in second.sources] == [DONE] and queue_messages(sqs, queue_url) == []
-    assert set(indexed(osmem_server.url, index_prefix)) == ids_of(stream.records[:12])
+    assert set(indexed(opensearch_node.url, index_prefix)) == ids_of(stream.records[:12])
 
 
 def poison_bytes() -> list[bytes]:
@@ -185,12 +185,12 @@ def poison_bytes() -> list[bytes]:
 
 
 def test_poison_records_in_a_range_are_dead_lettered_and_the_message_deleted(
-    osmem_server: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
+    opensearch_node: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
 ) -> None:
     for data in poison_bytes():
         stream.put_bytes(data)
     sqs.send_message(QueueUrl=queue_url, MessageBody=on_failure_message(stream, stream.records))
-    report = redrive(osmem_server.url, index_prefix, s3, sqs, queue_url)
+    report = redrive(opensearch_node.url, index_prefix, s3, sqs, queue_url)
     letters = [x for xs in dead_letter_objects(s3, BUCKET).values() for x in xs]
     expect = load_event("kinesis/poison-batch.expect.json")
     bad = sum(1 for r in expect if r["result"] not in ("ok", "control"))
@@ -198,46 +198,52 @@ def test_poison_records_in_a_range_are_dead_lettered_and_the_message_deleted(
     assert all(x.kind == "record" and x.record_id.stream_arn == stream.arn for x in letters)
     assert [s.status for s in report.sources] == [DONE] and report.ok
     ok = [r for r in expect if r["result"] == "ok"]
-    assert len(indexed(osmem_server.url, index_prefix)) == sum(
+    assert len(indexed(opensearch_node.url, index_prefix)) == sum(
         len(load_event(r["payload"])["logEvents"]) for r in ok
     )
 
 
 def test_messages_that_are_not_on_failure_records_are_left(
-    osmem_server: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
+    opensearch_node: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
 ) -> None:
     stream.put_payloads(workload(60))
     sqs.send_message(QueueUrl=queue_url, MessageBody='{"hello": "world"}')
     sqs.send_message(QueueUrl=queue_url, MessageBody=on_failure_message(stream, stream.records[:2]))
-    report = redrive(osmem_server.url, index_prefix, s3, sqs, queue_url)
+    report = redrive(opensearch_node.url, index_prefix, s3, sqs, queue_url)
     assert sorted(s.status for s in report.sources) == sorted([INVALID, DONE])
     assert "no KinesisBatchInfo" in report.by_status(INVALID)[0].detail
     assert [m["Body"] for m in queue_messages(sqs, queue_url)] == ['{"hello": "world"}']
 
 
 def test_dry_run_reads_and_parses_but_writes_and_deletes_nothing(
-    osmem_server: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
+    opensearch_node: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream
 ) -> None:
     for data in poison_bytes()[:3]:
         stream.put_bytes(data)
     sqs.send_message(QueueUrl=queue_url, MessageBody=on_failure_message(stream, stream.records))
-    report = redrive(osmem_server.url, index_prefix, s3, sqs, queue_url, dry_run=True)
+    report = redrive(opensearch_node.url, index_prefix, s3, sqs, queue_url, dry_run=True)
     assert [s.status for s in report.sources] == [KEPT] and "dry run" in report.sources[0].detail
     assert report.counts.would_index > 0 and report.counts.dead_lettered == 1
-    assert indexed(osmem_server.url, index_prefix) == {}
+    assert indexed(opensearch_node.url, index_prefix) == {}
     assert dead_letter_objects(s3, BUCKET) == {} and len(queue_messages(sqs, queue_url)) == 1
     assert "dry run" in report.render() and "would be indexed" in report.render()
 
 
 @pytest.mark.parametrize("max_messages", [1, 2])
 def test_max_messages(
-    osmem_server: Any, index_prefix: str, s3: Any, sqs: Any, queue_url: str, stream: Stream, max_messages: int
+    opensearch_node: Any,
+    index_prefix: str,
+    s3: Any,
+    sqs: Any,
+    queue_url: str,
+    stream: Stream,
+    max_messages: int,
 ) -> None:
     stream.put_payloads(workload(100))
     for i in range(3):
         sqs.send_message(
             QueueUrl=queue_url, MessageBody=on_failure_message(stream, stream.records[i : i + 1])
         )
-    report = redrive(osmem_server.url, index_prefix, s3, sqs, queue_url, max_messages=max_messages)
+    report = redrive(opensearch_node.url, index_prefix, s3, sqs, queue_url, max_messages=max_messages)
     assert len(report.sources) == max_messages
     assert len(queue_messages(sqs, queue_url)) == 3 - max_messages

@@ -27,8 +27,8 @@ from lambdalens.indexing.client import make_client
 
 
 @pytest.fixture(scope="session")
-def search_client(osmem_server: Any) -> Any:
-    return make_client(OpenSearchConfig(endpoint=osmem_server.url, auth="none"))
+def search_client(opensearch_node: Any) -> Any:
+    return make_client(OpenSearchConfig(endpoint=opensearch_node.url, auth="none"))
 
 
 @pytest.fixture(scope="session")

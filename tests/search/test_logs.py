@@ -20,8 +20,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def server(osmem_server: Any, keyword_prefix: str) -> list[str]:
-    return ["--endpoint", osmem_server.url, "--index-prefix", keyword_prefix]
+def server(opensearch_node: Any, keyword_prefix: str) -> list[str]:
+    return ["--endpoint", opensearch_node.url, "--index-prefix", keyword_prefix]
 
 
 def test_one_request_id(capsys: pytest.CaptureFixture[str], server: list[str]) -> None:

@@ -20,9 +20,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def server(osmem_server: Any, keyword_prefix: str) -> list[str]:
+def server(opensearch_node: Any, keyword_prefix: str) -> list[str]:
     """Connection options for the stand-in and the keyword-mapped data set."""
-    return ["--endpoint", osmem_server.url, "--index-prefix", keyword_prefix]
+    return ["--endpoint", opensearch_node.url, "--index-prefix", keyword_prefix]
 
 
 def closed_port() -> int:
@@ -216,10 +216,10 @@ def test_invalid_options_exit_2(capsys: pytest.CaptureFixture[str], argv: list[s
 def test_environment_provides_the_defaults(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-    osmem_server: Any,
+    opensearch_node: Any,
     keyword_prefix: str,
 ) -> None:
-    monkeypatch.setenv("OPENSEARCH_ENDPOINT", osmem_server.url)
+    monkeypatch.setenv("OPENSEARCH_ENDPOINT", opensearch_node.url)
     monkeypatch.setenv("INDEX_PREFIX", keyword_prefix)
     result = run_cli(["trace", NEW_POST, "--since", "2024-06-11T23:00:00Z"], capsys)
     assert result.code == 0 and "Probable root cause: new-post" in result.out

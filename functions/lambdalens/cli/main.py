@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lambdalens.cli.logs_cmd",
     "lambdalens.cli.demo_cmd",
     "lambdalens.cli.bench_cmd",
+    "lambdalens.cli.opensearch_cmd",
 )
 
 
