@@ -100,17 +100,28 @@ def project_hash() -> str:
     return digest.hexdigest()[:12]
 
 
+def build_folder() -> Path:
+    """The cache folder of this version of the Maven project (built or not)."""
+    return cache_root() / f"opensearch-{OPENSEARCH_VERSION}-{project_hash()}"
+
+
+def is_built() -> bool:
+    """Whether the node is built already, so that starting it needs no Maven."""
+    return _complete(build_folder())
+
+
 def ensure_built(log: Callable[[str], None] | None = None) -> NodeBuild:
     """The cached build, made first if missing (under a file lock: concurrent callers build once)."""
     java, major = java_command()
-    folder = cache_root() / f"opensearch-{OPENSEARCH_VERSION}-{project_hash()}"
+    folder = build_folder()
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _complete(folder):
+            mvn = maven_command()
             if log is not None:
                 log(f"building the local OpenSearch {OPENSEARCH_VERSION} (first use: Maven fetches its jars)")
-            _build(folder, maven_command())
+            _build(folder, mvn)
     jar = folder / "target" / f"local-opensearch-{OPENSEARCH_VERSION}.jar"
     classpath = f"{jar}{os.pathsep}{(folder / 'classpath.txt').read_text().strip()}"
     return NodeBuild(java, major, classpath, folder / "log4j2.properties", folder)
