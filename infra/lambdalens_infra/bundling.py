@@ -35,8 +35,9 @@ PLATFORM: Final = "manylinux2014_aarch64"
 
 #: Never part of the asset (nor of its hash): caches and build metadata.
 ASSET_EXCLUDES: Final = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/.mypy_cache", "**/.pytest_cache"]
-#: Left out of the bundle's copy of the package (caches; nothing the handlers import).
-_COPY_IGNORE: Final = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+#: Left out of the bundle's copy of the package (caches; nothing the handlers import: the local
+#: OpenSearch node, its Java launcher and pom, only ever run on a developer's machine).
+_COPY_IGNORE: Final = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "local_opensearch")
 #: Left out of the installed dependencies: console scripts are never run in Lambda.
 _DEPENDENCY_PRUNE: Final = ("bin",)
 

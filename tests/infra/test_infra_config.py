@@ -251,6 +251,8 @@ def _source(tmp_path: Path) -> Path:
     (source / "lambdalens" / "__init__.py").write_text("")
     (source / "lambdalens" / "handlers" / "subscriber.py").write_text("def handler(e, c): pass\n")
     (source / "lambdalens" / "handlers" / "__pycache__" / "subscriber.cpython-311.pyc").write_bytes(b"x")
+    (source / "lambdalens" / "local_opensearch" / "java").mkdir(parents=True)
+    (source / "lambdalens" / "local_opensearch" / "java" / "pom.xml").write_text("<project/>")
     (source / "requirements-lambda.txt").write_text("# pins\norjson==3.13.0\nsix==1.17.0  # why\n")
     return source
 
@@ -306,6 +308,7 @@ def test_bundler_installs_arm64_wheels_offline_and_copies_the_package(
         assert flag in joined
     assert (out / "lambdalens" / "handlers" / "subscriber.py").exists()
     assert not (out / "lambdalens" / "handlers" / "__pycache__").exists()
+    assert not (out / "lambdalens" / "local_opensearch").exists()  # a developer's tool, never run in Lambda
     assert not (out / "bin").exists()
     assert (out / "six.py").exists()
 
