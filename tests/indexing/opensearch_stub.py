@@ -1,4 +1,5 @@
-"""A recording HTTP stub of the OpenSearch APIs the local stand-in lacks (ISM, security).
+"""A recording HTTP stub of the OpenSearch APIs the real local node lacks (ISM, security: the
+node comes from Maven Central, where the ISM plugin is not published).
 
 It serves, on 127.0.0.1, what ``lambdalens bootstrap`` calls, the way OpenSearch 2.x answers:
 
@@ -13,9 +14,9 @@ It serves, on 127.0.0.1, what ``lambdalens bootstrap`` calls, the way OpenSearch
   answers 404 ``NOT_FOUND`` or the object with the keys the plugin adds, PUT rejects keys the
   plugin does not accept (400), like ``reserved`` sent back.
 
-``ism=False`` / ``security=False`` make those paths answer like a cluster without the plugin
-(400 "no handler found"); :attr:`answer_all` and :attr:`overrides` force answers (401, 403, …).
-Every request is recorded in :attr:`requests`.
+A cluster without the plugins is the real node itself (tests/indexing/test_bootstrap.py);
+:attr:`answer_all` and :attr:`overrides` force answers (401, 403, …). Every request is
+recorded in :attr:`requests`.
 """
 
 from __future__ import annotations
@@ -62,8 +63,6 @@ class Policy:
 class OpenSearchStub:
     """Start with :meth:`start` (or ``with OpenSearchStub() as stub``); ``url`` then serves."""
 
-    ism: bool = True
-    security: bool = True
     version: str = "2.17.0"
     distribution: str = "opensearch"
     #: answer every request with this (status, body), e.g. ``(401, ...)``
@@ -176,14 +175,12 @@ class OpenSearchStub:
         yield r"/", self._info
         yield r"/_component_template/([^/]+)", self._component_template
         yield r"/_index_template/([^/]+)", self._index_template
-        if self.ism:
-            yield r"/_plugins/_ism/policies/([^/]+)", self._policy
-            yield r"/_plugins/_ism/explain/([^/]+)", self._explain
-            yield r"/_plugins/_ism/(add|change_policy)/([^/]+)", self._ism_apply
-        if self.security:
-            yield r"/_plugins/_security/api/account", self._account
-            yield r"/_plugins/_security/api/roles/([^/]+)", self._role
-            yield r"/_plugins/_security/api/rolesmapping/([^/]+)", self._role_mapping
+        yield r"/_plugins/_ism/policies/([^/]+)", self._policy
+        yield r"/_plugins/_ism/explain/([^/]+)", self._explain
+        yield r"/_plugins/_ism/(add|change_policy)/([^/]+)", self._ism_apply
+        yield r"/_plugins/_security/api/account", self._account
+        yield r"/_plugins/_security/api/roles/([^/]+)", self._role
+        yield r"/_plugins/_security/api/rolesmapping/([^/]+)", self._role_mapping
 
     def _info(self, method: str, params: dict[str, str], body: Any) -> tuple[int, Any] | None:
         if method != "GET":

@@ -1,8 +1,10 @@
 """``lambdalens bootstrap``: templates, ISM policy and security roles, idempotent.
 
-Two servers: the local OpenSearch stand-in (osmem: templates, mappings, real documents; it has
-no ISM and no security plugin, so those steps must be reported skipped) and a recording stub
-of the ISM and security APIs (opensearch_stub.py), whose requests are asserted exactly.
+Two servers: the real local OpenSearch node of the integration tier (templates, mappings,
+real documents; each test bootstraps a prefix of its own), and a recording stub of the ISM
+and security APIs (opensearch_stub.py), whose requests are asserted exactly. The node has
+neither plugin — the ISM plugin is not published on Maven Central, where the node comes
+from — so against it those steps must be reported skipped, as on any cluster without them.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import json
 import re
 import socket
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from osmem_server import OsmemServer
 
 from lambdalens.cli import bootstrap_cmd
 from lambdalens.config import OpenSearchConfig
@@ -43,6 +45,8 @@ SCHEMA_DOC = ROOT / "docs" / "document-schema.md"
 SAMPLES = sorted(p for p in (ROOT / "events" / "logs").glob("*.json") if not p.name.endswith(".expect.json"))
 PARSER_ROLE = "arn:aws:iam::123456789012:role/lambdalens-parser"
 OTHER_ROLE = "arn:aws:iam::123456789012:role/legacy-shipper"
+#: The format OpenSearch gives a date field that names none; it leaves it out of GET _mapping.
+DEFAULT_DATE_FORMAT = "strict_date_optional_time||epoch_millis"
 
 
 def _load_stub() -> ModuleType:
@@ -84,19 +88,26 @@ def mapping_at(properties: dict[str, Any], dotted: str) -> dict[str, Any]:
     return properties[leaf]  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="module")
-def standin() -> Iterator[Any]:
-    """Our own stand-in server: cloning the shared session one would freeze its base under
-    the tests that write to it."""
-    with OsmemServer.start(addr="127.0.0.1:0") as server:
-        yield server
+def leaf_fields(properties: dict[str, Any], parent: str = "") -> dict[str, dict[str, Any]]:
+    """``{"a": {"properties": {"b": m}}}`` -> ``{"a.b": m}``: a mapping's fields by dotted name."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, mapping in properties.items():
+        if "properties" in mapping:
+            out.update(leaf_fields(mapping["properties"], f"{parent}{name}."))
+        else:
+            out[f"{parent}{name}"] = mapping
+    return out
 
 
 @pytest.fixture
-def osmem_url(standin: Any) -> Iterator[str]:
-    """A fresh clone of our stand-in for one test (overrides the plugin's fixture)."""
-    with standin.clone() as clone:
-        yield clone.url
+def node_url(opensearch_node: Any) -> str:
+    """The real node of the session (shared: every test bootstraps a prefix of its own)."""
+    return str(opensearch_node.url)
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"boot-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
@@ -215,105 +226,156 @@ def test_role_mapping_merge_keeps_what_is_there() -> None:
     }
 
 
-# -- against the local stand-in ---------------------------------------------------------------
+# -- against the real node --------------------------------------------------------------------
 
 
-def test_first_run_creates_templates_and_skips_what_the_standin_lacks(osmem_url: str) -> None:
-    report = bootstrap(client_for(osmem_url))
+def settings_of(client: Any, index: str) -> dict[str, Any]:
+    return client.indices.get_settings(index=index)[index]["settings"]["index"]  # type: ignore[no-any-return]
 
-    assert report.server.startswith("OpenSearch ")
+
+def test_first_run_creates_the_templates_and_skips_what_the_node_lacks(
+    opensearch_node: Any, prefix: str
+) -> None:
+    client = client_for(opensearch_node.url)
+    report = bootstrap(client, index_prefix=prefix)
+
+    assert report.server == f"OpenSearch {opensearch_node.engine.version}"
     assert by_action(report) == {
-        "component template:lambda-logs-settings": "created",
-        "component template:lambda-logs-mappings": "created",
-        "index template:lambda-logs": "created",
-        "ISM policy:lambda-logs-retention": "skipped",
-        "security role:lambdalens_writer, lambdalens_reader": "skipped",
+        f"component template:{prefix}-settings": "created",
+        f"component template:{prefix}-mappings": "created",
+        f"index template:{prefix}": "created",
+        f"ISM policy:{prefix}-retention": "skipped",
+        f"security role:lambdalens_writer_{prefix}, lambdalens_reader_{prefix}": "skipped",
     }
-    reasons = {s.kind: s.detail for s in report.skipped()}
-    assert reasons[Kind.ISM_POLICY].startswith("ISM not available: no handler found for uri")
-    assert reasons[Kind.SECURITY_ROLE].startswith("security plugin not available: no handler found")
+    assert {s.kind: s.detail for s in report.skipped()} == {
+        Kind.ISM_POLICY: f"ISM not available: no handler found for uri [/_plugins/_ism/policies/{prefix}-retention] and method [GET]",
+        Kind.SECURITY_ROLE: "security plugin not available: no handler found for uri [/_plugins/_security/api/account] and method [GET]",
+    }
     assert report.changed
 
-    template = client_for(osmem_url).indices.get_index_template(name="lambda-logs")["index_templates"][0]
-    assert template["index_template"]["index_patterns"] == ["lambda-logs-*"]
-    assert template["index_template"]["composed_of"] == ["lambda-logs-settings", "lambda-logs-mappings"]
+    def component(name: str) -> dict[str, Any]:
+        (entry,) = client.cluster.get_component_template(name=name)["component_templates"]
+        return entry["component_template"]["template"]  # type: ignore[no-any-return]
+
+    assert component(f"{prefix}-settings") == {
+        "settings": {
+            "index": {
+                "number_of_shards": "1",
+                "number_of_replicas": "1",
+                "refresh_interval": "5s",
+                "mapping": {"total_fields": {"limit": "2000"}},
+            }
+        }
+    }
+    assert component(f"{prefix}-mappings") == {"mappings": mappings()}  # stored as sent, formats too
+    (template,) = client.indices.get_index_template(name=prefix)["index_templates"]
+    assert template["index_template"]["index_patterns"] == [f"{prefix}-*"]
+    assert template["index_template"]["composed_of"] == [f"{prefix}-settings", f"{prefix}-mappings"]
+    assert (template["index_template"]["priority"], template["index_template"]["version"]) == (200, 1)
 
 
-def test_second_run_changes_nothing_and_says_so(osmem_url: str) -> None:
-    client = client_for(osmem_url)
-    bootstrap(client, retention_days=14)
+def test_second_run_changes_nothing_and_says_so(node_url: str, prefix: str) -> None:
+    client = client_for(node_url)
+    bootstrap(client, index_prefix=prefix, retention_days=14)
 
-    again = bootstrap(client, retention_days=14)
+    again = bootstrap(client, index_prefix=prefix, retention_days=14)
 
     assert not again.changed
     assert again.counts() == {"created": 0, "updated": 0, "unchanged": 3, "skipped": 2}
     assert again.render().splitlines()[-1] == "nothing to change (3 unchanged, 2 skipped)"
 
 
-def test_a_changed_option_updates_only_the_template_it_lives_in(osmem_url: str) -> None:
-    client = client_for(osmem_url)
-    bootstrap(client)
+def test_a_changed_option_updates_only_the_template_it_lives_in(node_url: str, prefix: str) -> None:
+    client = client_for(node_url)
+    bootstrap(client, index_prefix=prefix)
 
-    dry = bootstrap(client, replicas=0, refresh_interval="1s", dry_run=True)
-    assert by_action(dry)["component template:lambda-logs-settings"] == "updated"
+    dry = bootstrap(client, index_prefix=prefix, replicas=0, refresh_interval="1s", dry_run=True)
+    assert by_action(dry)[f"component template:{prefix}-settings"] == "updated"
     assert "would update" in dry.render()
-    assert bootstrap(client).changed is False  # the dry run wrote nothing
+    assert bootstrap(client, index_prefix=prefix).changed is False  # the dry run wrote nothing
 
-    report = bootstrap(client, replicas=0, refresh_interval="1s")
-    assert by_action(report)["component template:lambda-logs-settings"] == "updated"
-    assert by_action(report)["component template:lambda-logs-mappings"] == "unchanged"
-    settings = client.cluster.get_component_template(name="lambda-logs-settings")
+    report = bootstrap(client, index_prefix=prefix, replicas=0, refresh_interval="1s")
+    assert by_action(report)[f"component template:{prefix}-settings"] == "updated"
+    assert by_action(report)[f"component template:{prefix}-mappings"] == "unchanged"
+    assert by_action(report)[f"index template:{prefix}"] == "unchanged"
+    settings = client.cluster.get_component_template(name=f"{prefix}-settings")
     index = settings["component_templates"][0]["component_template"]["template"]["settings"]["index"]
     assert (index["number_of_replicas"], index["refresh_interval"]) == ("0", "1s")
+    assert bootstrap(client, index_prefix=prefix, replicas=0, refresh_interval="1s").changed is False
 
 
-def test_an_index_created_by_writing_a_document_gets_the_mapping(osmem_url: str) -> None:
-    client = client_for(osmem_url)
-    bootstrap(client, replicas=0)
+def test_an_index_created_by_writing_a_document_gets_the_mapping_field_by_field(
+    node_url: str, prefix: str
+) -> None:
+    client = client_for(node_url)
+    bootstrap(client, index_prefix=prefix, replicas=0)
+    index = f"{prefix}-2024.05.20"
     doc = {
         "@timestamp": "2024-05-20T16:29:44.833Z",
         "observedTimestamp": 1716222590000,
-        "body": "START RequestId: 920de62f Version: $LATEST",
+        "body": "START RequestId: 920de62f-0c11-4966-a7aa-3cd731e7e2cb Version: $LATEST",
         "log.record.uid": "38273042568324339803547423014563173285559940693248311296",
         "faas.invocation_id": "920de62f-0c11-4966-a7aa-3cd731e7e2cb",
         "faas.coldstart": True,
         "lambda.duration_ms": 11.642,
         "lambda.memory_size_mb": 128,
         "attributes": {"order": {"id": 42, "lines": ["a", "b"]}, "level": "info"},
-        "some.new_field": "x" * 30,
     }
-    client.index(
-        index="lambda-logs-2024.05.20", body=doc, id=doc["log.record.uid"], params={"op_type": "create"}
+    client.index(index=index, body=doc, id=doc["log.record.uid"], params={"op_type": "create"})
+
+    got = client.indices.get_mapping(index=index)[index]["mappings"]
+    wanted = mappings()
+    # OpenSearch leaves a date's format out of GET _mapping when it is the default one
+    expected = {
+        name: {k: v for k, v in m.items() if not (k == "format" and v == DEFAULT_DATE_FORMAT)}
+        for name, m in leaf_fields(wanted["properties"]).items()
+    }
+    assert leaf_fields(got["properties"]) == expected  # every field, as designed, nothing else
+    assert leaf_fields(got["properties"])["attributes"] == {"type": "flat_object"}
+    assert {k: got[k] for k in ("dynamic", "date_detection", "numeric_detection")} == {
+        "dynamic": "true",
+        "date_detection": False,
+        "numeric_detection": False,
+    }
+    assert got["dynamic_templates"] == wanted["dynamic_templates"]
+    dates = client.transport.perform_request(
+        "GET", f"/{index}/_mapping/field/@timestamp,observedTimestamp", params={"include_defaults": "true"}
+    )[index]["mappings"]
+    assert {name: field["mapping"][name]["format"] for name, field in dates.items()} == {
+        "@timestamp": FIELD_TYPES["@timestamp"]["format"],
+        "observedTimestamp": FIELD_TYPES["observedTimestamp"]["format"],
+    }
+
+    later = {**doc, "log.record.uid": "2", "some.new_field": "2024-05-20T16:29:44.833Z", "some.count": 3}
+    client.index(index=index, body=later, id="2", params={"op_type": "create", "refresh": "true"})
+    fields = leaf_fields(client.indices.get_mapping(index=index)[index]["mappings"]["properties"])
+    assert fields["some.new_field"] == {"type": "keyword", "ignore_above": 1024}  # not a date: detection off
+    assert fields["some.count"] == {"type": "long"}
+    hits = client.search(
+        index=index,
+        body={
+            "query": {"term": {"faas.invocation_id": doc["faas.invocation_id"]}},
+            "docvalue_fields": ["@timestamp", "observedTimestamp"],
+            "_source": False,
+        },
+    )["hits"]["hits"]
+    assert [h["fields"] for h in hits] == [
+        {"@timestamp": ["2024-05-20T16:29:44.833Z"], "observedTimestamp": ["2024-05-20T16:29:50.000Z"]}
+    ] * 2
+    settings = settings_of(client, index)
+    assert settings["mapping"]["total_fields"]["limit"] == "2000"
+    assert (settings["number_of_shards"], settings["number_of_replicas"], settings["refresh_interval"]) == (
+        "1",
+        "0",
+        "5s",
     )
 
-    got = client.indices.get_mapping(index="lambda-logs-2024.05.20")["lambda-logs-2024.05.20"]["mappings"]
-    props = got["properties"]
-    assert mapping_at(props, "attributes") == {"type": "flat_object"}
-    assert mapping_at(props, "log.record.uid")["type"] == "keyword"
-    assert mapping_at(props, "faas.invocation_id")["type"] == "keyword"
-    assert mapping_at(props, "@timestamp")["type"] == "date"
-    assert mapping_at(props, "observedTimestamp")["type"] == "date"
-    assert mapping_at(props, "lambda.duration_ms")["type"] == "double"
-    assert mapping_at(props, "lambda.memory_size_mb")["type"] == "integer"
-    assert mapping_at(props, "faas.coldstart")["type"] == "boolean"
-    assert mapping_at(props, "body") == {
-        "type": "text",
-        "fields": {"keyword": {"type": "keyword", "ignore_above": 8191}},
-    }
-    assert mapping_at(props, "some.new_field") == {
-        "type": "keyword",
-        "ignore_above": 1024,
-    }  # dynamic template
-    settings = client.indices.get_settings(index="lambda-logs-2024.05.20")["lambda-logs-2024.05.20"][
-        "settings"
-    ]
-    assert settings["index"]["mapping"]["total_fields"]["limit"] == "2000"
-    assert (settings["index"]["refresh_interval"], settings["index"]["number_of_replicas"]) == ("5s", "0")
 
-
-def test_real_format_documents_and_the_safe_form_index_without_mapping_errors(osmem_url: str) -> None:
-    client = client_for(osmem_url)
-    bootstrap(client, index_prefix="lens", replicas=0)
+def test_real_format_documents_and_the_safe_form_index_without_mapping_errors(
+    node_url: str, prefix: str
+) -> None:
+    client = client_for(node_url)
+    bootstrap(client, index_prefix=prefix, replicas=0)
     docs = parse_samples()
     safe_form = {
         "@timestamp": "2024-05-20T16:30:00.000Z",
@@ -327,20 +389,65 @@ def test_real_format_documents_and_the_safe_form_index_without_mapping_errors(os
     docs.append(safe_form)
 
     errors = []
-    for chunk in build_chunks(docs, prefix="lens"):
+    for chunk in build_chunks(docs, prefix=prefix):
         answer = client.transport.perform_request(
             "POST", "/_bulk", body=bytes(chunk.body), headers={"content-type": "application/x-ndjson"}
         )
         errors += [item["create"] for item in answer["items"] if item["create"]["status"] != 201]
     assert errors == []
-    client.indices.refresh(index="lens-*")
-    assert client.count(index="lens-*")["count"] == len(docs) > 300
+    client.indices.refresh(index=f"{prefix}-*")
+    assert client.count(index=f"{prefix}-*")["count"] == len(docs) > 300
     hits = client.search(
-        index="lens-*", body={"query": {"term": {"lambda.rejection": safe_form["lambda.rejection"]}}}
+        index=f"{prefix}-*", body={"query": {"term": {"lambda.rejection": safe_form["lambda.rejection"]}}}
     )
     assert hits["hits"]["total"]["value"] == 1
-    for index, data in client.indices.get_mapping(index="lens-*").items():
-        assert mapping_at(data["mappings"]["properties"], "log.record.uid")["type"] == "keyword", index
+    expected = leaf_fields(mappings()["properties"])
+    for index, data in client.indices.get_mapping(index=f"{prefix}-*").items():
+        # the samples' many JSON keys are all inside attributes: no field was added
+        assert leaf_fields(data["mappings"]["properties"]).keys() == expected.keys(), index
+
+
+def test_overlapping_prefixes_are_refused_by_opensearch_with_one_clear_line(
+    node_url: str, prefix: str
+) -> None:
+    client = client_for(node_url)
+    bootstrap(client, index_prefix=prefix, replicas=0)
+
+    with pytest.raises(BootstrapError) as caught:
+        bootstrap(client, index_prefix=f"{prefix}-eu", replicas=0)
+    assert str(caught.value).startswith(
+        f"write index template {prefix}-eu failed (HTTP 400): illegal_argument_exception: "
+        f"index template [{prefix}-eu] has index patterns [{prefix}-eu-*] matching patterns from "
+        f"existing templates [{prefix}]"
+    )
+    assert by_action(caught.value.report)[f"component template:{prefix}-eu-mappings"] == "created"
+
+
+def test_serverless_leaves_out_cluster_settings_and_does_not_ask_for_ism_or_security(
+    node_url: str, prefix: str
+) -> None:
+    client = client_for(node_url)
+    report = bootstrap(client, index_prefix=prefix, serverless=True, parser_role_arn=PARSER_ROLE)
+
+    (entry,) = client.cluster.get_component_template(name=f"{prefix}-settings")["component_templates"]
+    assert entry["component_template"]["template"]["settings"] == {
+        "index": {"mapping": {"total_fields": {"limit": "2000"}}}
+    }
+    # (had they been asked for, the node would have answered "no handler found")
+    assert [s.detail for s in report.skipped()] == [
+        "OpenSearch Serverless: retention is a collection data lifecycle policy (AWS API)",
+        "OpenSearch Serverless: access is a collection data access policy (AWS API)",
+    ]
+
+
+def test_fgac_required_on_a_node_without_the_security_plugin_fails(node_url: str, prefix: str) -> None:
+    with pytest.raises(BootstrapError) as caught:
+        bootstrap(client_for(node_url), index_prefix=prefix, fgac=True)
+    assert str(caught.value) == (
+        "fine-grained access control requested, but security plugin not available: "
+        "no handler found for uri [/_plugins/_security/api/account] and method [GET]"
+    )
+    assert by_action(caught.value.report)[f"index template:{prefix}"] == "created"
 
 
 # -- ISM, against the recording stub ----------------------------------------------------------
@@ -463,16 +570,6 @@ def test_optional_warm_phase_needs_no_rollover(stub: Any, warm_mode: str, action
     assert "rollover" not in json.dumps(states)
 
 
-def test_ism_absent_is_skipped_with_the_reason(stub: Any) -> None:
-    stub.ism = False
-    report = bootstrap(client_for(stub.url), fgac=False)
-    step = next(s for s in report.steps if s.kind is Kind.ISM_POLICY)
-    assert (step.action, step.detail) == (
-        Action.SKIPPED,
-        "ISM not available: no handler found for uri [/_plugins/_ism/policies/lambda-logs-retention] and method [GET]",
-    )
-
-
 # -- security, against the recording stub -----------------------------------------------------
 
 
@@ -556,17 +653,11 @@ def test_no_role_arn_skips_only_the_mapping(stub: Any) -> None:
     assert set(stub.roles) == {"lambdalens_writer", "lambdalens_reader"}
 
 
-def test_fgac_off_sends_no_security_request_and_absent_plugin_is_skipped(stub: Any) -> None:
-    bootstrap(client_for(stub.url), parser_role_arn=PARSER_ROLE, fgac=False)
+def test_fgac_off_sends_no_security_request(stub: Any) -> None:
+    report = bootstrap(client_for(stub.url), parser_role_arn=PARSER_ROLE, fgac=False)
     assert not [r for r in stub.requests if "_security" in r.path]
-
-    stub.security = False
-    report = bootstrap(client_for(stub.url), parser_role_arn=PARSER_ROLE)
     step = next(s for s in report.steps if s.kind is Kind.SECURITY_ROLE)
-    assert step.action is Action.SKIPPED and step.detail.startswith("security plugin not available")
-
-    with pytest.raises(BootstrapError, match="fine-grained access control requested"):
-        bootstrap(client_for(stub.url), fgac=True)
+    assert (step.action, step.detail) == (Action.SKIPPED, "fine-grained access control off (by option)")
 
 
 def test_dry_run_reads_everything_and_writes_nothing(stub: Any) -> None:
@@ -575,15 +666,6 @@ def test_dry_run_reads_everything_and_writes_nothing(stub: Any) -> None:
     assert stub.writes() == []
     assert report.changed and report.dry_run
     assert report.render().splitlines()[-1] == "dry run, nothing written: 7 would create, 1 would update"
-
-
-def test_serverless_leaves_out_cluster_settings_and_skips_ism_and_security(stub: Any) -> None:
-    report = bootstrap(client_for(stub.url), serverless=True, parser_role_arn=PARSER_ROLE)
-    assert stub.component_templates["lambda-logs-settings"]["template"]["settings"] == {
-        "index": {"mapping": {"total_fields": {"limit": 2000}}}
-    }
-    assert [s.detail.split(":")[0] for s in report.skipped()] == ["OpenSearch Serverless"] * 2
-    assert not [r for r in stub.requests if "_plugins" in r.path]
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -661,31 +743,34 @@ def run_cli(argv: list[str], env: dict[str, str] | None = None) -> int:
 
 
 def test_cli_prints_each_step_and_a_second_run_says_nothing_changed(
-    osmem_url: str, capsys: pytest.CaptureFixture[str]
+    node_url: str, prefix: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_cli(["--endpoint", osmem_url, "--replicas", "0"]) == 0
+    assert run_cli(["--endpoint", node_url, "--index-prefix", prefix, "--replicas", "0"]) == 0
     first = capsys.readouterr().out
-    assert first.splitlines()[0].startswith(f"{osmem_url} (OpenSearch ")
-    assert re.search(r"created +component template +lambda-logs-mappings", first)
-    assert re.search(r"skipped +ISM policy +lambda-logs-retention +\(ISM not available", first)
+    assert first.splitlines()[0].startswith(f"{node_url} (OpenSearch 2.")
+    assert re.search(rf"created +component template +{prefix}-mappings", first)
+    assert re.search(rf"skipped +ISM policy +{prefix}-retention +\(ISM not available", first)
     assert first.splitlines()[-1] == "3 created, 2 skipped"
 
-    assert run_cli(["--replicas", "0", "--json"], env={"OPENSEARCH_ENDPOINT": osmem_url}) == 0
+    env = {"OPENSEARCH_ENDPOINT": node_url, "INDEX_PREFIX": prefix}
+    assert run_cli(["--replicas", "0", "--json"], env=env) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["changed"] is False
     assert data["counts"] == {"created": 0, "updated": 0, "unchanged": 3, "skipped": 2}
 
 
 def test_cli_is_reachable_through_lambdalens_main(
-    osmem_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    node_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from lambdalens.cli import main
 
     if "lambdalens.cli.bootstrap_cmd" not in main.COMMAND_MODULES:
         monkeypatch.setattr(main, "COMMAND_MODULES", (*main.COMMAND_MODULES, "lambdalens.cli.bootstrap_cmd"))
     monkeypatch.delenv("OPENSEARCH_AUTH", raising=False)
-    assert main.main(["bootstrap", "--endpoint", osmem_url, "--index-prefix", "app-logs", "--dry-run"]) == 0
+    assert main.main(["bootstrap", "--endpoint", node_url, "--index-prefix", prefix, "--dry-run"]) == 0
     assert "would create" in capsys.readouterr().out
+    client = client_for(node_url)
+    assert not client.indices.exists_index_template(name=prefix)  # a dry run writes nothing
 
 
 def test_cli_errors_are_one_line_and_nonzero(
@@ -825,11 +910,11 @@ def test_handler_create_update_delete(stub: Any) -> None:
     assert stub.requests == []
 
 
-def test_handler_against_the_standin_reports_what_it_skipped(osmem_url: str) -> None:
-    props = {"Endpoint": osmem_url, "Auth": "none", "IndexPrefix": "cr-logs", "Replicas": "0"}
+def test_handler_against_the_node_reports_what_it_skipped(node_url: str, prefix: str) -> None:
+    props = {"Endpoint": node_url, "Auth": "none", "IndexPrefix": prefix, "Replicas": "0"}
     result = bootstrap_handler.handler(cfn_event("Create", props), FakeContext())
     assert result["Data"]["Created"] == 3
-    assert result["Data"]["Skipped"].startswith("ISM policy cr-logs-retention: ISM not available")
+    assert result["Data"]["Skipped"].startswith(f"ISM policy {prefix}-retention: ISM not available")
     again = bootstrap_handler.handler(
         cfn_event("Update", props, physical_id=result["PhysicalResourceId"], old=props), FakeContext()
     )
