@@ -51,7 +51,7 @@ class IndexReport:
     status: list[str]
     reasons: dict[int, str] = field(default_factory=dict)
     requests: int = 0
-    retried_items: int = 0
+    retried_items: int = 0  # documents sent again after a transient failure, each counted once
     retried_requests: int = 0
     splits: int = 0
     http_seconds: float = 0.0
@@ -76,6 +76,7 @@ class BulkIndexer:
         report = IndexReport(status=[PENDING] * len(docs))
         variant: dict[int, Document] = {}  # safe forms of content-rejected documents
         todo = list(range(len(docs)))
+        retried: set[int] = set()
         attempt = 0
         while todo:
             retry: list[int] = []
@@ -101,10 +102,11 @@ class BulkIndexer:
                 break
             if not new_safe_forms.issuperset(retry):  # something transient failed: back off first
                 attempt += 1
-                report.retried_items += len(retry)
                 if not self.backoff.wait(attempt, deadline):
                     self._leave_pending(report, retry, "retries exhausted before the deadline")
                     break
+                retried.update(i for i in retry if i not in new_safe_forms)
+                report.retried_items = len(retried)
             todo = sorted(retry)
         return report
 
