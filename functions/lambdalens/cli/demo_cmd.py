@@ -1,23 +1,46 @@
-"""``lambdalens demo``: run the whole pipeline locally against embedded stand-ins and report."""
+"""``lambdalens demo``: run the whole pipeline locally (moto and a local OpenSearch) and report."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 
 import orjson
+
+from lambdalens.demo.servers import ENGINES
+
+
+def start_time(text: str) -> int:
+    """``--start``: an ISO 8601 time with its offset (``2026-01-05T12:00:00Z``), as epoch ms."""
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a time such as 2026-01-05T12:00:00Z, got {text!r}"
+        ) from None
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give the time's offset (Z or +01:00), got {text!r}")
+    return int(when.timestamp() * 1000)
+
+
+start_time.__name__ = "_start"
 
 
 def run(args: argparse.Namespace) -> int:
     from lambdalens.demo.report import build_report, render_html, render_text
     from lambdalens.demo.runner import run_demo
+    from lambdalens.local_opensearch import EngineUnavailable
 
     def say(message: str) -> None:
         if not args.quiet:
             print(f"· {message}", file=sys.stderr, flush=True)
 
     try:
-        result = run_demo(scale=args.scale, seed=args.seed, progress=say)
+        result = run_demo(args.scale, args.seed, say, engine=args.engine, start_ms=args.start)
+    except EngineUnavailable as exc:
+        print(f"lambdalens demo: --engine opensearch: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("lambdalens demo: interrupted; servers stopped", file=sys.stderr)
         return 130
@@ -45,5 +68,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML page with charts")
     p.add_argument("--scale", choices=("small", "full"), default="full", help="workload size (default full)")
     p.add_argument("--seed", type=int, default=42, help="workload seed (default 42)")
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="OpenSearch to run on: the real local node (opensearch: Java 17+, Maven on first use), the"
+        " in-memory stand-in, or auto (default): the real node when it can run here",
+    )
+    p.add_argument(
+        "--start",
+        type=start_time,
+        metavar="TIME",
+        help="time of the workload's first log line, e.g. 2026-01-05T12:00:00Z (default: 30 minutes ago);"
+        " the same --seed and --start give the same report on either engine",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=run)

@@ -53,7 +53,7 @@ def function_table(emf: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name in sorted(acc):
         row = acc[name]
-        durations, memory = row.pop("_dur"), row.pop("_mem")
+        durations, memory, cost = row.pop("_dur"), row.pop("_mem"), row.pop("_cost")
         out[name] = {
             **row,
             "duration_ms": {
@@ -65,7 +65,7 @@ def function_table(emf: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                 "avg": round(sum(memory) / len(memory), 1) if memory else None,
                 "max": max(memory, default=None),
             },
-            "estimated_cost_usd": round(row.pop("_cost"), 8),
+            "estimated_cost_usd": round(cost, 8),
         }
     return out
 
@@ -110,9 +110,11 @@ def root_cause(run: DemoRun) -> dict[str, Any] | None:
 
 
 def build_report(run: DemoRun) -> dict[str, Any]:
-    """The report as JSON-ready data (``functions``, ``alerts``, ``fingerprints``, ``root_cause``, ...)."""
+    """The report as JSON-ready data (``engine``, ``functions``, ``alerts``, ``fingerprints``, ``root_cause``, ...)."""
     transaction = _jsonable(run.transaction) if run.transaction is not None else None
     return {
+        "engine": dict(run.engine),
+        "_engine_note": run.engine_note,
         "functions": function_table(run.emf),
         "alerts": [{k: a[k] for k in ("kind", "severity", "function", "subject")} for a in run.alerts],
         "fingerprints": sorted(
@@ -155,7 +157,7 @@ def render_text(report: dict[str, Any]) -> str:
     lines: list[str] = []
     p = report["pipeline"]
     lines.append("")
-    lines.append("lambdalens demo — the whole pipeline, locally")
+    lines.append(f"lambdalens demo — the whole pipeline, locally — engine: {report['_engine_note']}")
     lines.append(
         f"  {p['log_lines']} log lines -> {p['kinesis_records']} Kinesis records -> {p['parser_invocations']} parser invocations"
         f" -> {p['documents_in_opensearch']} documents in OpenSearch ({p.get('dead_lettered', 0)} dead-lettered)"
@@ -226,6 +228,7 @@ td,th{{border:1px solid #ccd;padding:.3rem .6rem;text-align:right}} td:first-chi
 .cause{{background:#fff3f0;border-left:4px solid #d1242f;padding:.6rem 1rem}} svg{{background:#fafbfc;border:1px solid #dde}}
 </style></head><body>
 <h1>lambdalens demo</h1>
+<p>Engine: {html.escape(report["_engine_note"])}{_build(report["engine"])}</p>
 <p>{report["pipeline"]["log_lines"]} log lines, {report["pipeline"]["documents_in_opensearch"]} documents indexed,
 {report["pipeline"]["parser_invocations"]} parser invocations, {len(report["alerts"])} alerts.</p>
 <h2>Functions</h2>
@@ -238,6 +241,10 @@ td,th{{border:1px solid #ccd;padding:.3rem .6rem;text-align:right}} td:first-chi
 {html.escape(str(cause.get("evidence") or cause.get("reason") or ""))}</p>
 </body></html>
 """
+
+
+def _build(engine: dict[str, str]) -> str:
+    return f" — build {html.escape(engine['build_hash'][:12])}" if engine.get("build_hash") else ""
 
 
 def _duration_chart(run: DemoRun) -> str:

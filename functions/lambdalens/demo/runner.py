@@ -1,4 +1,4 @@
-"""Runs the demo: stand-ins up, the application's logs through the real pipeline, the report."""
+"""Runs the demo: local servers up, the application's logs through the real pipeline, the report."""
 
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ class DemoRun:
     log_lines: int
     deliveries: int
     opensearch_url: str
+    engine: dict[str, str]
+    engine_note: str
     documents: int
     dead_letters: int
     on_failure_messages: int
@@ -167,16 +169,37 @@ def _failing_transaction(client: Any) -> Any:
     return find_transaction(client, key, index_prefix=INDEX_PREFIX) if key else None
 
 
-def run_demo(scale: str = "full", seed: int = 42, progress: Any = None) -> DemoRun:
-    """Run the pipeline on the demo application; returns what the report needs."""
+def _say_engine(say: Any, servers: LocalServers) -> None:
+    node = servers.node
+    where = f" on {servers.opensearch_url}"
+    if node is not None:
+        where += f" (pid {node.pid}, started in {node.startup_s:.1f} s)"
+    say(f"engine: {servers.engine_note}{where}")
+    say(f"moto (AWS) on {servers.aws_url}")
+
+
+def run_demo(
+    scale: str = "full",
+    seed: int = 42,
+    progress: Any = None,
+    engine: str = "auto",
+    start_ms: int | None = None,
+) -> DemoRun:
+    """Run the pipeline on the demo application; returns what the report needs.
+
+    ``engine`` is ``auto``, ``opensearch`` or ``stand-in`` (see ``servers``); the workload's first
+    log line is at ``start_ms`` (default: 30 minutes ago): the same seed and start, the same report.
+    """
     say = progress or (lambda message: None)
     transactions, reads = SCALES[scale]
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    with local_servers() as servers:
+    with local_servers(engine, log=say) as servers:
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "LambdaLens")
-        say(f"moto (AWS) on {servers.aws_url}, OpenSearch stand-in on {servers.opensearch_url}")
+        _say_engine(say, servers)
+        if servers.node is not None:
+            timings["engine_startup_s"] = servers.node.startup_s
         aws = _provision(servers)
         from lambdalens.config import OpenSearchConfig
         from lambdalens.indexing.bootstrap import bootstrap
@@ -200,7 +223,9 @@ def run_demo(scale: str = "full", seed: int = 42, progress: Any = None) -> DemoR
                     emf.append(orjson.loads(line))
             return response
 
-        app = Application(seed=seed, start_ms=int(time.time() * 1000) - 30 * 60 * 1000)
+        if start_ms is None:
+            start_ms = int(time.time() * 1000) - 30 * 60 * 1000
+        app = Application(seed=seed, start_ms=start_ms)
         lines = app.run(transactions, reads)
         say(f"application wrote {len(lines)} log lines across {len(FUNCTIONS)} functions")
         cloudwatch = CloudWatchLogs(aws["logs"], aws["kinesis"], STREAM)
@@ -232,6 +257,8 @@ def run_demo(scale: str = "full", seed: int = 42, progress: Any = None) -> DemoR
             ]
 
         transaction = _failing_transaction(client)
+        if servers.node is not None:
+            say(f"OpenSearch node: {documents} documents, {servers.node.rss_mb():.0f} MB RSS")
         timings["total_s"] = time.perf_counter() - t0
         return DemoRun(
             expected=app.expected,
@@ -242,6 +269,8 @@ def run_demo(scale: str = "full", seed: int = 42, progress: Any = None) -> DemoR
             log_lines=len(lines),
             deliveries=cloudwatch.deliveries,
             opensearch_url=servers.opensearch_url,
+            engine=servers.engine,
+            engine_note=servers.engine_note,
             documents=documents,
             dead_letters=dead_letters,
             on_failure_messages=on_failure,
