@@ -66,7 +66,7 @@ OpenSearchStub = stub_module.OpenSearchStub
 
 
 def client_for(url: str) -> Any:
-    return make_client(OpenSearchConfig(url, auth="none", timeout_seconds=10))
+    return make_client(OpenSearchConfig(url, auth="none", timeout_seconds=60))
 
 
 def parse_samples() -> list[dict[str, Any]]:
