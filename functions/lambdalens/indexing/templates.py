@@ -46,8 +46,9 @@ ISM_TEMPLATE_PRIORITY: Final = 100
 DEFAULT_RETENTION_DAYS: Final = 30
 DEFAULT_TOTAL_FIELDS_LIMIT: Final = 2000
 DEFAULT_REFRESH_INTERVAL: Final = "5s"
-#: Longest ``body`` kept in ``body.keyword``: 8191 characters of 4 UTF-8 bytes stay under
-#: Lucene's 32766-byte term limit.
+#: Longest ``body`` kept in ``body.keyword``. OpenSearch counts ``ignore_above`` in UTF-16 code
+#: units (a character of 4 UTF-8 bytes is two of them; a unit is at most 3 UTF-8 bytes), so what
+#: it keeps is at most 24573 bytes, under Lucene's 32766-byte term limit.
 BODY_KEYWORD_IGNORE_ABOVE: Final = 8191
 #: Longest value kept by a keyword field (ids, names, and strings mapped dynamically).
 KEYWORD_IGNORE_ABOVE: Final = 1024
