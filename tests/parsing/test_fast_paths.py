@@ -245,8 +245,23 @@ prefixed_line = st.builds(
 )
 
 
+# Whole lines of the shapes the general reader takes by their first words (a fast path must
+# decline them, or read them as it does): Lambda's crash lines, runtimes' crash reports, ...
+BARE_LINES = [
+    f"RequestId: {RID} Error: Runtime exited with error: exit status 1\nRuntime.ExitError\n",
+    f"RequestId: {RID} Error: Runtime exited with error: signal: killed\nRuntime.ExitError\n",
+    f"RequestId: {RID} Error: Couldn't find valid bootstrap(s): [/var/task/bootstrap]\nRuntime.InvalidEntrypoint\n",
+    f"RequestId: {RID} Process exited before completing request\n\n",
+    f"RequestId: {RID} processed\n",
+    "Unknown application error occurred\nFunction<NoMethodError>\n",
+    "Unknown application error occurred\n",
+    "Unknown application error occurred twice\n",
+]
+bare_line = st.sampled_from(BARE_LINES)
+
+
 @settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(prefixed_line, json_line), min_size=1, max_size=8), st.booleans())
+@given(st.lists(st.one_of(prefixed_line, json_line, bare_line), min_size=1, max_size=8), st.booleans())
 def test_any_line_a_fast_path_may_take_gives_the_general_readers_document(
     lines: list[str], inside: bool
 ) -> None:

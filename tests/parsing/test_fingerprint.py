@@ -492,8 +492,7 @@ def test_sample_errors_carry_the_fingerprint_of_their_type_message_and_trace(
 ) -> None:
     payload = json.loads((EVENTS / "logs" / f"{case}.json").read_text(encoding="utf-8"))
     docs = parse_payloads([payload_from_json(payload, RecordId("sample", case), b"")])
-    (error,) = [d for d in docs if d["lambda.event_type"] == event_type]
-    assert error["exception.type"] == exc_type
+    (error,) = [d for d in docs if d["lambda.event_type"] == event_type and d["exception.type"] == exc_type]
     assert error["exception.fingerprint"] == fingerprint(
         error["exception.type"], error.get("exception.message"), error.get("exception.stacktrace")
     )

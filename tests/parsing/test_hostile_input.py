@@ -91,6 +91,14 @@ SLOW = [
     ),
     pytest.param(["\x1b[" * (SIZE // 2) + " INFO x"], id="rust-colour-codes-unclosed"),
     pytest.param(["thread '" + "x" * SIZE], id="rust-panic-unclosed-name"),
+    pytest.param(["RequestId: " + "x" * SIZE], id="RUNTIME_EXIT-request-id-without-end"),
+    pytest.param(["RequestId: x Error: boom" + "\n" * SIZE + "Runtime."], id="RUNTIME_EXIT-blank-lines"),
+    pytest.param(
+        ["RequestId: x Error: boom\nFunction<" + "a:" * (SIZE // 2)], id="RUNTIME_EXIT-unclosed-type"
+    ),
+    pytest.param(
+        ["Unknown application error occurred\nFunction<" + "a." * (SIZE // 2)], id="RUNTIME_TRAILER-unclosed"
+    ),
     # (quadratic with a small constant: a longer line shows it)
     pytest.param(["LOGS Name: a " + "Types: [" * (4 * SIZE // 8)], id="platform-kv-unclosed-brackets"),
 ]

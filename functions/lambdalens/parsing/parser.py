@@ -69,6 +69,7 @@ from lambdalens.parsing.text_formats import (
     GO_PANIC,
     JAVA_LOG4J,
     LEADING_LEVEL,
+    PROCESS_EXITED,
     PYTHON_EXCEPTION_LINE,
     PYTHON_TRACEBACK,
     PYTHON_UNHANDLED,
@@ -79,6 +80,7 @@ from lambdalens.parsing.text_formats import (
     RUST_INVOKE_SPAN,
     RUST_PANIC,
     RUST_TRACING_FIRST,
+    UNKNOWN_APPLICATION_ERROR,
     V8_FRAME_LINE,
     is_continuation,
     is_lambda_timeout,
@@ -674,7 +676,9 @@ class BatchParser:
                 if message.startswith(prefix):
                     return apply_platform_text(doc, message, event_type)
             if first == "R" and message.startswith("RequestId: "):
-                return self._runtime_exit(doc, message)
+                line_type = self._runtime_exit(doc, message, stream)
+                if line_type is not None:
+                    return line_type
         if first == "[":
             line_type = self._bracket_line(doc, message, stream)
             if line_type is not None:
@@ -900,10 +904,14 @@ class BatchParser:
         doc["severity.text"] = "ERROR"
         return TIMEOUT
 
-    def _runtime_exit(self, doc: Document, message: str) -> str:
+    def _runtime_exit(self, doc: Document, message: str, stream: _Stream) -> str | None:
+        """Lambda's ``RequestId: <id> Error: Runtime exited with error: ...`` (the error type on the
+        next line): the runtime process ended, an error of the invocation the line names (of the
+        init while one runs; an out-of-memory kill for ``signal: killed``). None (``doc``
+        untouched) for a line of the function's own that starts with the same word."""
         m = RUNTIME_EXIT.match(message)
-        if m is None:
-            return PLATFORM
+        if m is None or not (m["error"] or m["type"] or m["msg"] == PROCESS_EXITED):
+            return None
         doc["faas.invocation_id"] = m["rid"]
         doc["exception.message"] = m["msg"]
         doc["exception.type"] = m["type"] or "Runtime.ExitError"
@@ -912,7 +920,7 @@ class BatchParser:
             return OOM
         if "Task timed out" in m["msg"]:
             return TIMEOUT
-        return PLATFORM
+        return self._error_kind(doc, stream, UNHANDLED_ERROR)
 
     def _bare(self, doc: Document, message: str, stream: _Stream) -> str:
         if "Task timed out after " in message and is_lambda_timeout(message):
@@ -944,11 +952,19 @@ class BatchParser:
             doc["exception.message"] = "JavaScript heap out of memory"
             return OOM
         m3 = RUNTIME_TRAILER.match(message)
-        if m3 is not None:  # "Unknown application error occurred\nRuntime.Unknown"
-            doc["exception.type"] = m3["type"]
-            doc["exception.message"] = m3["msg"]
+        if m3 is not None or (
+            message.startswith(UNKNOWN_APPLICATION_ERROR)
+            and message.rstrip("\r\n") == UNKNOWN_APPLICATION_ERROR
+        ):
+            # Lambda's line for an error the runtime posted: "Unknown application error occurred" and
+            # the type on the next line (Runtime.Unknown, Ruby's Function<NoMethodError>), or none
+            if m3 is not None:
+                doc["exception.type"] = m3["type"]
+                doc["exception.message"] = m3["msg"].removeprefix("Error: ")
+            else:
+                doc["exception.message"] = UNKNOWN_APPLICATION_ERROR
             doc["severity.text"] = "ERROR"
-            return PLATFORM
+            return self._error_kind(doc, stream, UNHANDLED_ERROR)
         if "Exception" in message or "Error" in message or "Traceback" in message or "Throwable" in message:
             exc_type, exc_message, trace = split_error_text(message)
             if exc_type is not None:

@@ -27,7 +27,18 @@ from lambdalens.parsing.severity import normalize_severity
 REQUEST_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 TIMEOUT_TEXT = "Task timed out after "
 _TIMEOUT_SECONDS = re.compile(r"(?P<secs>[\d.]+) seconds")
-RUNTIME_EXIT = re.compile(r"^RequestId: (?P<rid>\S+) (?:Error: )?(?P<msg>[^\n]*)(?:\n(?P<type>[\w.]+))?")
+#: The error type Lambda prints on the line after a runtime's error: ``Runtime.ExitError``,
+#: ``Runtime.InvalidEntrypoint``, Ruby's ``Function<NoMethodError>`` / ``Init<LoadError>``
+_LAMBDA_ERROR_TYPE = r"[\w.]++(?:<[\w:.]*+>)?+"
+#: Lambda's line when the runtime process ended during an invocation (or the init retried in it):
+#: ``RequestId: <id> Error: Runtime exited with error: exit status 1`` (``signal: killed``,
+#: ``Runtime exited without providing a reason``, ``Couldn't find valid bootstrap(s): [...]``; before
+#: 2019 ``RequestId: <id> Process exited before completing request``), the error type on the next line
+RUNTIME_EXIT = re.compile(
+    r"^RequestId: (?P<rid>\S++)[ \n](?P<error>Error: )?(?P<msg>[^\r\n]*+)\r?+(?:\n++(?P<type>"
+    + _LAMBDA_ERROR_TYPE
+    + "))?"
+)
 # "<ts> <request id> <LEVEL> <rest>"; the request id is empty outside an invocation ("<ts>  INFO ...",
 # two separators)
 JAVA_LOG4J = re.compile(
@@ -66,7 +77,14 @@ PYTHON_EXCEPTION_LINE = re.compile(
     r"(?::[ ]?(?P<msg>.*))?$"
 )
 PYTHON_UNHANDLED = re.compile(r"^\[ERROR\] (?P<type>[\w.<>]+)(?:: ?(?P<msg>[^\r\n]*))?")
-RUNTIME_TRAILER = re.compile(r"^(?P<msg>[^\n]+)\n(?P<type>Runtime\.\w+)\n?$")
+#: Lambda's line for an error a runtime posted without printing it: ``Unknown application error
+#: occurred`` and the error type on the next line (``Runtime.Unknown``, ``Function<NoMethodError>``);
+#: also ``Error: <message>`` and a ``Runtime.*`` type
+RUNTIME_TRAILER = re.compile(
+    r"^(?P<msg>[^\n]++)\n(?P<type>Runtime\.\w++|(?:Function|Init)<[\w:.]++>)\r?+\n?+$"
+)
+UNKNOWN_APPLICATION_ERROR = "Unknown application error occurred"
+PROCESS_EXITED = "Process exited before completing request"
 GO_PANIC = re.compile(r"^panic: (?P<msg>[^\n]*)")
 LEADING_LEVEL = re.compile(r"^\[?(TRACE|DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\b[\]:]?", re.I)
 # A Go frame line: "main.handle.func1()", "github.com/x/y.(*T).Method(0xc000...)"
