@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from lambdalens.alerts import Alert, AlertKind, AlertSettings, Publisher, RetryPolicy, render
 from lambdalens.alerts.escape import clean, subject
-from lambdalens.alerts.links import discover_url, log_stream_url
+from lambdalens.alerts.links import DashboardsTarget, dashboards_links, log_stream_url
 from lambdalens.alerts.publisher import is_retryable
 from lambdalens.alerts.settings import parse_kinds
 from lambdalens.metrics import SettingsError
@@ -117,19 +118,78 @@ def test_links() -> None:
         "https://cn-north-1.console.amazonaws.cn/cloudwatch/home?region=cn-north-1#"
     )
     assert log_stream_url(None, "/aws/lambda/x", "s") is None
-    d = discover_url("https://h/_dashboards/", "lambda-logs-*", "it's!", 1_714_564_800_000)
-    assert d == (
-        "https://h/_dashboards/app/discover#/?_g=(time:(from:'2024-05-01T11:30:00.000Z',to:'2024-05-01T12:30:00.000Z'))"
-        "&_a=(index:'lambda-logs-*',query:(language:kuery,query:'faas.invocation_id:%22it!'s!!%22'))"
+
+
+def _state(url: str) -> str:
+    return unquote(url.split("#", 1)[1])
+
+
+def test_alert_links_open_the_kinds_search_the_invocation_and_the_drill_down_with_the_time_set() -> None:
+    target = DashboardsTarget("https://h/_dashboards/", "lambda-logs", "global")
+    links = dashboards_links(target, AlertKind.TIMEOUT, "orders", 1_714_564_800_000, "it's!")
+    invocation, search, board = (
+        links["opensearch_discover"],
+        links["opensearch_search"],
+        links["opensearch_dashboard"],
     )
-    assert discover_url(None, "p", "r", 0) is None
+    assert invocation is not None and search is not None and board is not None
+    assert invocation.startswith(
+        "https://h/_dashboards/app/discover?security_tenant=global#/view/lambdalens-lambda-logs-invocation?"
+    )
+    assert _state(invocation).endswith(
+        "_g=(time:(from:'2024-05-01T11:30:00.000Z',to:'2024-05-01T12:30:00.000Z'))"
+        "&_a=(query:(language:kuery,query:'faas.invocation_id:\"it!'s!!\"'))"
+    )
+    assert "#/view/lambdalens-lambda-logs-timeouts?" in search
+    assert "query:'(lambda.event_type:timeout or lambda.outcome:timeout) and faas.name:\"orders\"'" in _state(
+        search
+    )
+    assert "from:'2024-05-01T11:00:00.000Z',to:'2024-05-01T12:15:00.000Z'" in _state(search)
+    assert board.startswith(
+        "https://h/_dashboards/app/dashboards?security_tenant=global#/view/lambdalens-lambda-logs-function?"
+    )
+    assert "query:'faas.name:\"orders\"'" in _state(board)
+
+
+def test_a_new_error_links_to_its_fingerprint_and_kinds_without_a_search_to_the_function_only() -> None:
+    target = DashboardsTarget("https://h/_dashboards", "prod")
+    new = dashboards_links(target, AlertKind.NEW_ERROR, "orders", 0, None, "98158105d0f7121c")
+    assert new["opensearch_discover"] is None
+    assert "#/view/lambdalens-prod-errors?" in str(new["opensearch_search"])
+    assert 'exception.fingerprint:"98158105d0f7121c"' in _state(str(new["opensearch_search"]))
+    slow = dashboards_links(target, AlertKind.DURATION_REGRESSION, "orders", 0, "r1")
+    assert slow["opensearch_search"] is None and slow["opensearch_dashboard"] is not None
+    assert dashboards_links(None, AlertKind.TIMEOUT, "orders", 0, "r1") == dict.fromkeys(
+        ("opensearch_discover", "opensearch_search", "opensearch_dashboard")
+    )
+
+
+def test_an_index_pattern_of_ones_own_gets_plain_discover_links() -> None:
+    own = DashboardsTarget("https://h/_dashboards", "lambda-logs", None, "ab12-cd34")
+    links = dashboards_links(own, AlertKind.TIMEOUT, "orders", 1_714_564_800_000, "r1")
+    assert str(links["opensearch_discover"]).startswith("https://h/_dashboards/app/discover#/?_g=(time:")
+    assert "_a=(index:'ab12-cd34',query:(language:kuery,query:'faas.invocation_id:%22r1%22'))" in str(
+        links["opensearch_discover"]
+    )
+    assert links["opensearch_search"] is None and links["opensearch_dashboard"] is None
 
 
 def test_index_pattern_from_index_prefix() -> None:
-    s = AlertSettings.from_env({"INDEX_PREFIX": "prod-lambda"})
-    assert s.index_pattern == s.index_pattern_id == "prod-lambda-*"
-    s = AlertSettings.from_env({"OPENSEARCH_INDEX_PATTERN_ID": "ab12-cd34"})
+    s = AlertSettings.from_env(
+        {"INDEX_PREFIX": "prod-lambda", "OPENSEARCH_DASHBOARDS_URL": "https://h/_dashboards"}
+    )
+    assert (s.index_pattern, s.index_pattern_id) == ("prod-lambda-*", "lambdalens-prod-lambda")
+    assert s.dashboards == DashboardsTarget("https://h/_dashboards", "prod-lambda", None, None)
+    s = AlertSettings.from_env(
+        {
+            "OPENSEARCH_INDEX_PATTERN_ID": "ab12-cd34",
+            "OPENSEARCH_DASHBOARDS_URL": "https://h",
+            "OPENSEARCH_DASHBOARDS_TENANT": "Private",
+        }
+    )
     assert (s.index_pattern, s.index_pattern_id) == ("lambda-logs-*", "ab12-cd34")
+    assert s.dashboards == DashboardsTarget("https://h", "lambda-logs", "private", "ab12-cd34")
+    assert AlertSettings.from_env({}).dashboards is None
 
 
 @pytest.mark.parametrize(
@@ -147,6 +207,7 @@ def test_index_pattern_from_index_prefix() -> None:
         ({"ALERT_KINDS": "timeout,tsunami"}, "ALERT_KINDS"),
         ({"ALERT_KINDS": "timeout,-new_error"}, "ALERT_KINDS"),
         ({"OPENSEARCH_DASHBOARDS_URL": "search-logs/_dashboards"}, "OPENSEARCH_DASHBOARDS_URL"),
+        ({"OPENSEARCH_DASHBOARDS_TENANT": "admin_tenant"}, "OPENSEARCH_DASHBOARDS_TENANT"),
     ],
 )
 def test_bad_alert_settings_name_the_variable(env: dict[str, str], variable: str) -> None:

@@ -1,4 +1,5 @@
-"""Deep links in alerts: OpenSearch Dashboards Discover and the CloudWatch console.
+"""Deep links in alerts to the CloudWatch console (the Dashboards links are
+:mod:`lambdalens.dashboards.links`).
 
 The CloudWatch console keeps its state in the URL fragment, encoded twice: every value is
 URL-encoded, the whole fragment part is URL-encoded again, and ``%`` is written ``$``. So
@@ -8,8 +9,15 @@ URL-encoded, the whole fragment part is URL-encoded again, and ``%`` is written 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
 from urllib.parse import quote
+
+from lambdalens.alerts.kinds import AlertKind
+from lambdalens.dashboards import catalog
+from lambdalens.dashboards.kql import phrase
+from lambdalens.dashboards.links import MARGIN_MS, DashboardsLinks, discover_url
 
 
 def console_domain(region: str) -> str:
@@ -52,42 +60,65 @@ def log_stream_url(
     return url
 
 
-def rison_string(value: str) -> str:
-    """A rison string literal (the encoding of Dashboards' ``_g`` / ``_a`` URL state)."""
-    return "'" + value.replace("!", "!!").replace("'", "!'") + "'"
+#: The saved search of each alert kind (the category of the failure); others link to the invocation only.
+KIND_SEARCH: Final[Mapping[AlertKind, str]] = {
+    AlertKind.TIMEOUT: catalog.TIMEOUT_SEARCH,
+    AlertKind.OUT_OF_MEMORY: catalog.OOM_SEARCH,
+    AlertKind.INIT_ERROR: catalog.INIT_SEARCH,
+    AlertKind.NEW_ERROR: catalog.ALL_ERRORS,
+    AlertKind.ERROR_BURST: catalog.ALL_ERRORS,
+}
+#: How far before the alert the function's views start (an error burst spans its window).
+LOOK_BACK_MS: Final = 60 * 60_000
+LOOK_AHEAD_MS: Final = 15 * 60_000
 
 
-def kql_phrase(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+@dataclass(frozen=True)
+class DashboardsTarget:
+    """Where an alert's Dashboards links point: the URL, the index prefix of the shipped objects,
+    the tenant, and the user's own index pattern id when it is not the shipped one."""
+
+    base_url: str
+    prefix: str
+    tenant: str | None = None
+    own_index_pattern_id: str | None = None
 
 
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+def dashboards_links(
+    target: DashboardsTarget | None,
+    kind: AlertKind,
+    function: str,
+    time_ms: int,
+    request_id: str | None = None,
+    fingerprint: str | None = None,
+) -> dict[str, str | None]:
+    """The alert's links into Dashboards, all with the time range set:
 
+    * ``opensearch_discover``: the invocation's lines (One invocation);
+    * ``opensearch_search``: the kind's saved search (Timeouts, Out-of-memory kills, Init errors,
+      All errors — of this fingerprint for a new error) narrowed to the function;
+    * ``opensearch_dashboard``: Function drill-down on the function.
 
-def discover_url(
-    base_url: str | None,
-    index_pattern_id: str,
-    request_id: str | None,
-    time_ms: int | None,
-    margin_ms: int = 30 * 60_000,
-    field: str = "faas.invocation_id",
-) -> str | None:
-    """OpenSearch Dashboards Discover, on the index pattern, filtered on one request id.
-
-    Uses the ``/app/discover#/`` URL, which Dashboards 1.x and 2.x open and 2.11+ redirect
-    to the new Discover. ``index_pattern_id`` is the saved object id of the index pattern.
+    With an index pattern of the user's own, only ``opensearch_discover`` (plain Discover on it).
     """
-    if not (base_url and request_id):
-        return None
-    parts = []
-    if time_ms is not None:
-        parts.append(
-            f"_g=(time:(from:{rison_string(_iso(time_ms - margin_ms))},to:{rison_string(_iso(time_ms + margin_ms))}))"
-        )
-    query = f"{field}:{kql_phrase(request_id)}"
-    parts.append(
-        f"_a=(index:{rison_string(index_pattern_id)},query:(language:kuery,query:{rison_string(query)}))"
+    keys = ("opensearch_discover", "opensearch_search", "opensearch_dashboard")
+    if target is None:
+        return dict.fromkeys(keys)
+    if target.own_index_pattern_id is not None:
+        query = f"faas.invocation_id:{phrase(request_id)}" if request_id else f"faas.name:{phrase(function)}"
+        start, end = time_ms - MARGIN_MS, time_ms + MARGIN_MS
+        return {
+            **dict.fromkeys(keys),
+            keys[0]: discover_url(target.base_url, target.own_index_pattern_id, query, start, end),
+        }
+    links = DashboardsLinks(target.base_url, target.prefix, target.tenant)
+    start, end = time_ms - LOOK_BACK_MS, time_ms + LOOK_AHEAD_MS
+    search = KIND_SEARCH.get(kind)
+    extra = (
+        f"exception.fingerprint:{phrase(fingerprint)}" if kind is AlertKind.NEW_ERROR and fingerprint else ""
     )
-    safe = "():,!'*-._~/=:"
-    return f"{base_url.rstrip('/')}/app/discover#/?" + "&".join(quote(p, safe=safe) for p in parts)
+    return {
+        "opensearch_discover": links.invocation(request_id, time_ms) if request_id else None,
+        "opensearch_search": links.function_search(search, function, start, end, extra) if search else None,
+        "opensearch_dashboard": links.function_dashboard(function, start, end),
+    }

@@ -25,7 +25,7 @@ import orjson
 
 from lambdalens.alerts.escape import clean, subject, truncate
 from lambdalens.alerts.kinds import PLURAL, SEVERITY, TITLE, AlertKind
-from lambdalens.alerts.links import discover_url, log_stream_url
+from lambdalens.alerts.links import dashboards_links, log_stream_url
 from lambdalens.alerts.settings import AlertSettings
 
 Redact = Callable[[str], str]
@@ -177,13 +177,19 @@ def render(alert: Alert, settings: AlertSettings, redact: Redact | None = None) 
     message = clean(raw_message, max_chars + 20)
     region = alert.region or settings.region
     links = {
-        "opensearch_discover": discover_url(
-            settings.dashboards_url, settings.index_pattern_id, alert.request_id, alert.time_ms
+        **dashboards_links(
+            settings.dashboards,
+            alert.kind,
+            alert.function,
+            alert.time_ms,
+            alert.request_id,
+            alert.fingerprint,
         ),
         "cloudwatch_log_stream": log_stream_url(
             region, alert.log_group, alert.log_stream, alert.request_id, alert.time_ms
         ),
     }
+    labels = _link_labels(alert)
     headline = _headline(alert, settings, err_type, d)
     subj = _subject(alert, alert.error_type)
 
@@ -233,10 +239,7 @@ def render(alert: Alert, settings: AlertSettings, redact: Redact | None = None) 
     lines = [f"{TITLE[alert.kind]} ({alert.severity}): {headline}", ""]
     lines += [f"{(k + ':').ljust(width)}{v}" for k, v in rows]
     lines.append("")
-    if links["opensearch_discover"]:
-        lines.append(f"Logs in OpenSearch Dashboards: {links['opensearch_discover']}")
-    if links["cloudwatch_log_stream"]:
-        lines.append(f"CloudWatch log stream: {links['cloudwatch_log_stream']}")
+    lines += [f"{labels[key]}: {url}" for key, url in links.items() if url]
     lines += ["", quiet, f"-- lambdalens, pipeline {clean(settings.pipeline, 60)}"]
     text = "\n".join(lines)
 
@@ -245,14 +248,7 @@ def render(alert: Alert, settings: AlertSettings, redact: Redact | None = None) 
     if message:
         md += ["```", message, "```"]
     markdown = "\n".join(md)
-    next_steps = [
-        f"<{url}|{label}>"
-        for label, url in (
-            ("Open in OpenSearch Dashboards", links["opensearch_discover"]),
-            ("Open the CloudWatch log stream", links["cloudwatch_log_stream"]),
-        )
-        if url
-    ]
+    next_steps = [f"<{url}|{labels[key]}>" for key, url in links.items() if url]
     typed: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "id": alert.alert_id,
@@ -307,6 +303,26 @@ def render(alert: Alert, settings: AlertSettings, redact: Redact | None = None) 
         "function": alert.function[:256] or "unknown",
     }
     return AlertMessage(subj, text, markdown, chatbot, document, attributes)
+
+
+_SEARCH_LABEL = {
+    AlertKind.TIMEOUT: "Timeouts",
+    AlertKind.OUT_OF_MEMORY: "Out-of-memory kills",
+    AlertKind.INIT_ERROR: "Init errors",
+    AlertKind.NEW_ERROR: "This error",
+    AlertKind.ERROR_BURST: "Errors",
+}
+
+
+def _link_labels(alert: Alert) -> dict[str, str]:
+    """What each link opens, as the text and chat variants name it."""
+    fn = clean(alert.function, 80)
+    return {
+        "opensearch_discover": "Logs in OpenSearch Dashboards",
+        "opensearch_search": f"{_SEARCH_LABEL.get(alert.kind, 'Errors')} of {fn} in OpenSearch Dashboards",
+        "opensearch_dashboard": f"Function drill-down of {fn} in OpenSearch Dashboards",
+        "cloudwatch_log_stream": "CloudWatch log stream",
+    }
 
 
 def _function_arn(alert: Alert) -> str | None:

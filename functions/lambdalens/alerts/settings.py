@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lambdalens.alerts.kinds import AlertKind
+from lambdalens.alerts.links import DashboardsTarget
+from lambdalens.dashboards import ids
+from lambdalens.dashboards.links import TENANTS
 from lambdalens.indexing.bulk_body import DEFAULT_INDEX_PREFIX
 from lambdalens.settings import (
     DEFAULT_PIPELINE,
@@ -41,6 +44,7 @@ ENV_DEDUP_HOURS = "ALERT_DEDUP_HOURS"
 ENV_MESSAGE_MAX_CHARS = "ALERT_MESSAGE_MAX_CHARS"
 ENV_DASHBOARDS_URL = "OPENSEARCH_DASHBOARDS_URL"
 ENV_INDEX_PATTERN_ID = "OPENSEARCH_INDEX_PATTERN_ID"
+ENV_DASHBOARDS_TENANT = "OPENSEARCH_DASHBOARDS_TENANT"
 
 TOPIC_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
@@ -96,14 +100,29 @@ class AlertSettings:
     dedup_hours: float = 48.0
     message_max_chars: int = 500
     dashboards_url: str | None = None
+    dashboards_tenant: str | None = None
+    index_prefix: str = DEFAULT_INDEX_PREFIX
     index_pattern: str = DEFAULT_INDEX_PREFIX + "-*"
-    index_pattern_id: str = DEFAULT_INDEX_PREFIX + "-*"
+    index_pattern_id: str = ids.index_pattern_id(DEFAULT_INDEX_PREFIX)
     pipeline: str = DEFAULT_PIPELINE
     region: str | None = None
 
     @property
     def enabled(self) -> bool:
         return bool(self.topic_arn)
+
+    @property
+    def dashboards(self) -> DashboardsTarget | None:
+        """Where the Dashboards links point (none without ``OPENSEARCH_DASHBOARDS_URL``); an
+        ``OPENSEARCH_INDEX_PATTERN_ID`` other than the shipped index pattern's id is the user's own."""
+        if not self.dashboards_url:
+            return None
+        own = (
+            None
+            if self.index_pattern_id == ids.index_pattern_id(self.index_prefix)
+            else self.index_pattern_id
+        )
+        return DashboardsTarget(self.dashboards_url, self.index_prefix, self.dashboards_tenant, own)
 
     @property
     def quiet_ms(self) -> int:
@@ -144,6 +163,9 @@ class AlertSettings:
             )
         prefix = env_str(e, ENV_INDEX_PREFIX, DEFAULT_INDEX_PREFIX).rstrip("*").rstrip("-")
         pattern = f"{prefix}-*"
+        tenant = e.get(ENV_DASHBOARDS_TENANT, "").strip().lower() or None
+        if tenant is not None and tenant not in TENANTS:
+            raise SettingsError(ENV_DASHBOARDS_TENANT, " | ".join(TENANTS), tenant)
         values: dict[str, Any] = {
             "topic_arn": topic,
             "state_table": table,
@@ -162,8 +184,10 @@ class AlertSettings:
             "dedup_hours": env_float(e, ENV_DEDUP_HOURS, 48.0, minimum=1),
             "message_max_chars": env_int(e, ENV_MESSAGE_MAX_CHARS, 500, minimum=40),
             "dashboards_url": dashboards,
+            "dashboards_tenant": tenant,
+            "index_prefix": prefix,
             "index_pattern": pattern,
-            "index_pattern_id": env_str(e, ENV_INDEX_PATTERN_ID, pattern),
+            "index_pattern_id": env_str(e, ENV_INDEX_PATTERN_ID, ids.index_pattern_id(prefix)),
             "pipeline": env_str(e, ENV_PIPELINE, DEFAULT_PIPELINE),
             "region": e.get(ENV_REGION) or None,
         }
