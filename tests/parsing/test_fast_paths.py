@@ -256,6 +256,9 @@ BARE_LINES = [
     "Unknown application error occurred\nFunction<NoMethodError>\n",
     "Unknown application error occurred\n",
     "Unknown application error occurred twice\n",
+    'Critical exception from handler{\n  "errorMessage": "x",\n  "errorType": "Function<NoMethodError>"\n}',
+    "Error raised from handler method",
+    'Init error when loading handler lambda_function.lambda_handler{"errorType": "Init<LoadError>"}',
 ]
 bare_line = st.sampled_from(BARE_LINES)
 

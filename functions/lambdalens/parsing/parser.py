@@ -74,6 +74,7 @@ from lambdalens.parsing.text_formats import (
     PYTHON_TRACEBACK,
     PYTHON_UNHANDLED,
     REQUEST_ID,
+    RUBY_ERROR_MARKERS,
     RUBY_LOGGER,
     RUNTIME_EXIT,
     RUNTIME_TRAILER,
@@ -940,9 +941,8 @@ class BatchParser:
             doc["exception.message"] = message[13:].strip()
             doc["severity.text"] = "FATAL"
             return OOM
-        if message.startswith("Init error when loading handler"):  # Ruby; the error object follows
-            doc["severity.text"] = "ERROR"
-            return APP_LOG
+        if message.startswith(RUBY_ERROR_MARKERS):
+            return self._ruby_error(doc, message, stream)
         if message.startswith("LAMBDA_WARNING: "):
             doc["severity.text"] = "WARN"
             return APP_LOG
@@ -986,6 +986,22 @@ class BatchParser:
             severity = normalize_severity(m2.group(1))
             if severity:
                 doc["severity.text"] = severity
+        return APP_LOG
+
+    def _ruby_error(self, doc: Document, message: str, stream: _Stream) -> str:
+        """What Ruby's runtime prints before the error object of an error (``Error raised from
+        handler method``, ``Critical exception from handler``: the process then exits; ``Init
+        error when loading handler <handler>``). The object is the next event, or follows in this
+        one (one write: ``Critical exception from handler{"errorMessage", ...}``)."""
+        brace = message.find("{")
+        if brace >= 0:
+            try:
+                obj = orjson.loads(message[brace:])
+            except orjson.JSONDecodeError:
+                obj = None
+            if type(obj) is dict and apply_structured(doc, obj):
+                return self._error_kind(doc, stream, UNHANDLED_ERROR)
+        doc["severity.text"] = "FATAL" if message.startswith("Critical") else "ERROR"
         return APP_LOG
 
     def _rust_panic(

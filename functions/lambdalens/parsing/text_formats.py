@@ -49,6 +49,13 @@ JAVA_LOG4J = re.compile(
 RUBY_LOGGER = re.compile(
     r"^[DIWEFA], \[[^\]]*\]\s+(?P<level>[A-Z]+)(?: (?P<rid>[0-9a-fA-F-]{36}))? -- [^:]*: (?P<rest>.*)", re.S
 )
+#: What Ruby's runtime prints before the error object of a handler's error, a critical one (the
+#: process exits) and an init's (``LambdaLogger.log_error(exception:, message:)``)
+RUBY_ERROR_MARKERS = (
+    "Error raised from handler method",
+    "Critical exception from handler",
+    "Init error when loading handler",
+)
 GO_LOG = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? (?P<rest>.*)", re.S)
 # A Java / .NET / JS exception header: "java.lang.IllegalStateException: msg", "System.Exception: msg";
 # also as the JVM prints an uncaught exception ("Exception in thread "main" ...") and the .NET
