@@ -86,3 +86,36 @@ def test_ruby_init_marker_with_its_error_object_is_an_init_error() -> None:
     )
     assert docs[1]["lambda.event_type"] == "init_error"
     assert docs[1]["exception.type"] == "Init<LoadError>"
+
+
+# --------------------------------------------------------------------------- Go
+
+GO_PANIC_ERROR = (
+    '2024/05/01 07:40:02 {"errorMessage":"runtime error: index out of range [3] with length 3",'
+    '"errorType":"boundsError","stackTrace":[{"path":"github.com/aws/aws-lambda-go@v1.46.0/lambda/errors.go",'
+    '"line":39,"label":"lambdaPanicResponse"}],"shouldExit":true}\n'
+)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2024/05/01 07:40:02 calling the handler function resulted in a panic, the process should exit\n",
+        "calling the handler function resulted in a panic, the process should exit\n",  # log.SetFlags(0)
+    ],
+)
+def test_go_handler_panic_line_is_the_invocations_crash(line: str) -> None:
+    """aws-lambda-go recovers a handler's panic, logs its error object, then ``log.Fatal``s this
+    line and exits: a FATAL error of the invocation (it was an INFO application line)."""
+    docs = invocation(GO_PANIC_ERROR, line)
+    doc = docs[2]
+    assert doc["lambda.event_type"] == "unhandled_error"
+    assert doc["severity.text"] == "FATAL"
+    assert doc["exception.type"] == "panic"
+    assert (
+        doc["exception.message"]
+        == "calling the handler function resulted in a panic, the process should exit"
+    )
+    assert doc["faas.invocation_id"] == RID
+    assert docs[1]["exception.type"] == "boundsError"  # the panic's own error, logged before
+    assert docs[-1]["lambda.outcome"] == "error"

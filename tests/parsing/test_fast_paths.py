@@ -182,6 +182,7 @@ RESTS = [
     '{"level":"INFO","message":"m"}',
     "{not json",
     "Task timed out after 3.00 seconds",
+    "calling the handler function resulted in a panic, the process should exit",
     "tabs\tinside\tthe rest",
     "",
 ]

@@ -65,6 +65,7 @@ from lambdalens.parsing.structured import apply_plain, apply_structured
 from lambdalens.parsing.text_formats import (
     DOTNET_FRAME,
     EXCEPTION_HEADER,
+    GO_HANDLER_PANIC,
     GO_LOG,
     GO_PANIC,
     JAVA_LOG4J,
@@ -725,6 +726,8 @@ class BatchParser:
         m = GO_LOG.match(message)
         if m is not None:  # Go's log package: "2024/05/01 12:00:00 message"
             rest = m["rest"]
+            if rest.startswith(GO_HANDLER_PANIC):
+                return self._go_handler_panic(doc, rest, stream)
             level = "INFO"
             m2 = LEADING_LEVEL.match(rest)
             if m2 is not None:
@@ -769,7 +772,7 @@ class BatchParser:
                     return True
             elif message[4:5] == "/":  # Go's log package: <YYYY/MM/DD hh:mm:ss> <rest>
                 m = GO_LOG.match(message)
-                if m is not None:
+                if m is not None and not m["rest"].startswith(GO_HANDLER_PANIC):
                     rest = m["rest"]
                     m2 = LEADING_LEVEL.match(rest)
                     level = (normalize_severity(m2.group(1)) if m2 is not None else None) or "INFO"
@@ -926,6 +929,8 @@ class BatchParser:
     def _bare(self, doc: Document, message: str, stream: _Stream) -> str:
         if "Task timed out after " in message and is_lambda_timeout(message):
             return self._timeout(doc, message)
+        if message.startswith(GO_HANDLER_PANIC):
+            return self._go_handler_panic(doc, message, stream)
         m = GO_PANIC.match(message)
         if m is not None:
             doc["exception.type"] = "panic"
@@ -987,6 +992,14 @@ class BatchParser:
             if severity:
                 doc["severity.text"] = severity
         return APP_LOG
+
+    def _go_handler_panic(self, doc: Document, text: str, stream: _Stream) -> str:
+        """aws-lambda-go's last line when a handler panicked (``log.Fatal``, after it logged the
+        panic's error object): the process exits, the invocation failed."""
+        doc["exception.type"] = "panic"
+        doc["exception.message"] = text.rstrip("\r\n")
+        doc["severity.text"] = "FATAL"
+        return self._error_kind(doc, stream, UNHANDLED_ERROR)
 
     def _ruby_error(self, doc: Document, message: str, stream: _Stream) -> str:
         """What Ruby's runtime prints before the error object of an error (``Error raised from

@@ -93,6 +93,8 @@ RUNTIME_TRAILER = re.compile(
 UNKNOWN_APPLICATION_ERROR = "Unknown application error occurred"
 PROCESS_EXITED = "Process exited before completing request"
 GO_PANIC = re.compile(r"^panic: (?P<msg>[^\n]*)")
+#: aws-lambda-go's ``log.Fatal`` when a handler panicked (the panic's error object was logged before)
+GO_HANDLER_PANIC = "calling the handler function resulted in a panic, the process should exit"
 LEADING_LEVEL = re.compile(r"^\[?(TRACE|DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\b[\]:]?", re.I)
 # A Go frame line: "main.handle.func1()", "github.com/x/y.(*T).Method(0xc000...)"
 GO_FRAME = re.compile(r"^(?:[\w/-]++\.)++(?:\(\*?\w++\)\.)?+\w++(?:\.\w++)*+\([^\n]*\)$")
