@@ -247,9 +247,9 @@ def _refused(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def demo_process() -> Iterator[tuple[subprocess.Popen[bytes], int, set[int], set[int], Path]]:
-    """The demo on the real node in a child process, once its servers are up and the pipeline runs:
-    the process, the node's pid, every pid of the demo, every port they listen on, the node's home."""
+def demo_process(until: str) -> Iterator[tuple[subprocess.Popen[bytes], int, set[int], set[int], Path]]:
+    """The demo on the real node in a child process, once it printed ``until``: the process, the
+    node's pid, every pid of the demo, every port they listen on, the node's home."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "lambdalens", "demo", "--scale", "small", "--engine", "opensearch"],
         stdout=subprocess.PIPE,
@@ -266,9 +266,9 @@ def demo_process() -> Iterator[tuple[subprocess.Popen[bytes], int, set[int], set
                 node_pid = int(found.group(1))
                 arguments = Path(f"/proc/{node_pid}/cmdline").read_text().split("\0")
                 home = Path(next(a for a in arguments if a.startswith("-Epath.home=")).split("=", 1)[1])
-            if "wave 1/" in seen[-1]:
+            if until in seen[-1]:
                 break
-        assert node_pid and "wave 1/" in seen[-1], "".join(seen)[-2000:]
+        assert node_pid and until in seen[-1], "".join(seen)[-2000:]
         pids = {proc.pid, *_descendants(proc.pid)}
         ports = {port for pid in pids for port in _listening_ports(pid)}
         assert node_pid in pids
@@ -287,7 +287,7 @@ def demo_process() -> Iterator[tuple[subprocess.Popen[bytes], int, set[int], set
 @integration
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_ctrl_c_stops_the_demos_processes_and_ports() -> None:
-    with demo_process() as (proc, node_pid, pids, ports, home):
+    with demo_process(until="wave 1/") as (proc, node_pid, pids, ports, home):  # the pipeline runs
         assert len(_listening_ports(node_pid)) == 2 and len(ports) >= 3  # node http+transport, moto
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=90)
@@ -301,7 +301,7 @@ def test_ctrl_c_stops_the_demos_processes_and_ports() -> None:
 @integration
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_a_killed_demo_leaves_no_node_behind() -> None:
-    with demo_process() as (proc, node_pid, _, _, _):
+    with demo_process(until="moto (AWS) on") as (proc, node_pid, _, _, _):
         node_ports = _listening_ports(node_pid)
         proc.kill()
         proc.wait(30)
