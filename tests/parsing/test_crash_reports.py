@@ -119,3 +119,36 @@ def test_go_handler_panic_line_is_the_invocations_crash(line: str) -> None:
     assert doc["faas.invocation_id"] == RID
     assert docs[1]["exception.type"] == "boundsError"  # the panic's own error, logged before
     assert docs[-1]["lambda.outcome"] == "error"
+
+
+# --------------------------------------------------------------------------- modules that cannot load
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        pytest.param(  # nodejs6.10 (2018, captured in public issues: events/README S70)
+            "Unable to import module 'index': Error\n    at Function.Module._resolveFilename (module.js:469:15)\n"
+            "    at Function.Module._load (module.js:417:25)\n",
+            "Unable to import module 'index': Error",
+            id="node-legacy",
+        ),
+        pytest.param(  # python2.7 / 3.6 printed it bare
+            "Unable to import module 'lambda_function': No module named requests\n",
+            "Unable to import module 'lambda_function': No module named requests",
+            id="python-legacy",
+        ),
+    ],
+)
+def test_a_module_the_old_runtimes_could_not_import_is_an_init_error(line: str, message: str) -> None:
+    """Before 2019 the runtimes loaded the code at the first invocation and printed this bare line
+    between its START and END: the init failed (it was an application line, or a logged error)."""
+    docs = invocation(line)
+    doc = docs[1]
+    assert doc["lambda.event_type"] == "init_error"
+    assert doc["severity.text"] == "ERROR"
+    assert doc["exception.type"] == "Runtime.ImportModuleError"
+    assert doc["exception.message"] == message
+    assert doc["faas.invocation_id"] == RID
+    assert doc["lambda.init_id"] == RID
+    assert docs[-1]["lambda.outcome"] == "error"

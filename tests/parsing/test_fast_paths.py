@@ -259,6 +259,7 @@ BARE_LINES = [
     "Unknown application error occurred twice\n",
     'Critical exception from handler{\n  "errorMessage": "x",\n  "errorType": "Function<NoMethodError>"\n}',
     "Error raised from handler method",
+    "Unable to import module 'index': Error\n    at Function.Module._load (module.js:417:25)\n",
     'Init error when loading handler lambda_function.lambda_handler{"errorType": "Init<LoadError>"}',
 ]
 bare_line = st.sampled_from(BARE_LINES)

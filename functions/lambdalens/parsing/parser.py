@@ -68,6 +68,7 @@ from lambdalens.parsing.text_formats import (
     GO_HANDLER_PANIC,
     GO_LOG,
     GO_PANIC,
+    IMPORT_MODULE_ERROR,
     JAVA_LOG4J,
     LEADING_LEVEL,
     PROCESS_EXITED,
@@ -948,6 +949,8 @@ class BatchParser:
             return OOM
         if message.startswith(RUBY_ERROR_MARKERS):
             return self._ruby_error(doc, message, stream)
+        if message.startswith(IMPORT_MODULE_ERROR):
+            return self._import_module_error(doc, message, stream)
         if message.startswith("LAMBDA_WARNING: "):
             doc["severity.text"] = "WARN"
             return APP_LOG
@@ -992,6 +995,20 @@ class BatchParser:
             if severity:
                 doc["severity.text"] = severity
         return APP_LOG
+
+    def _import_module_error(self, doc: Document, message: str, stream: _Stream) -> str:
+        """``Unable to import module '<module>': <error>`` as the runtimes printed it before they
+        named the error (Node.js 4 - 6, Python 2.7 - 3.6; the stack follows in the same event):
+        the function's code could not be loaded, an init error (``Runtime.ImportModuleError``, as
+        the runtimes call it since) of the invocation that tried."""
+        text = message.replace("\r", "\n").rstrip("\n")
+        first, newline, _ = text.partition("\n")
+        doc["exception.type"] = "Runtime.ImportModuleError"
+        doc["exception.message"] = first
+        if newline:
+            doc["exception.stacktrace"] = text
+        doc["severity.text"] = "ERROR"
+        return self._error_kind(doc, stream, INIT_ERROR)
 
     def _go_handler_panic(self, doc: Document, text: str, stream: _Stream) -> str:
         """aws-lambda-go's last line when a handler panicked (``log.Fatal``, after it logged the

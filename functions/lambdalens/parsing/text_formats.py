@@ -93,6 +93,8 @@ RUNTIME_TRAILER = re.compile(
 UNKNOWN_APPLICATION_ERROR = "Unknown application error occurred"
 PROCESS_EXITED = "Process exited before completing request"
 GO_PANIC = re.compile(r"^panic: (?P<msg>[^\n]*)")
+#: How the runtimes before 2019 (Node.js 4 - 6, Python 2.7 - 3.6) printed a module they could not load
+IMPORT_MODULE_ERROR = "Unable to import module '"
 #: aws-lambda-go's ``log.Fatal`` when a handler panicked (the panic's error object was logged before)
 GO_HANDLER_PANIC = "calling the handler function resulted in a panic, the process should exit"
 LEADING_LEVEL = re.compile(r"^\[?(TRACE|DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\b[\]:]?", re.I)
