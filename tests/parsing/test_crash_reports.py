@@ -152,3 +152,46 @@ def test_a_module_the_old_runtimes_could_not_import_is_an_init_error(line: str, 
     assert doc["faas.invocation_id"] == RID
     assert doc["lambda.init_id"] == RID
     assert docs[-1]["lambda.outcome"] == "error"
+
+
+# --------------------------------------------------------------------------- Java: the handler class
+
+
+def test_a_handler_class_that_does_not_load_is_an_init_error_of_the_missing_class() -> None:
+    """java8 loaded the handler at the first invocation; a class it cannot define is reported as
+    ``Error loading class ...: class java.lang.NoClassDefFoundError`` (Class.toString()), the cause
+    below (aws/aws-sdk-java#1116, 2017)."""
+    doc = invocation(
+        "Error loading class com.acme.LambdaHandler: com/acme/DynamoDBInsertHandler: class java.lang.NoClassDefFoundError\n"
+        "java.lang.NoClassDefFoundError: com/acme/DynamoDBInsertHandler\n"
+        "\tat java.lang.ClassLoader.defineClass1(Native Method)\n"
+        "\tat java.lang.ClassLoader.defineClass(ClassLoader.java:763)\n"
+        "Caused by: java.lang.ClassNotFoundException: com.acme.DynamoDBInsertHandler\n"
+        "\tat java.net.URLClassLoader.findClass(URLClassLoader.java:381)\n\t... 13 more\n\n"
+    )[1]
+    assert doc["lambda.event_type"] == "init_error"
+    assert doc["exception.type"] == "java.lang.NoClassDefFoundError"
+    assert (
+        doc["exception.message"]
+        == "Error loading class com.acme.LambdaHandler: com/acme/DynamoDBInsertHandler"
+    )
+    assert doc["exception.stacktrace"].startswith(
+        "java.lang.NoClassDefFoundError: com/acme/DynamoDBInsertHandler\n"
+    )
+
+
+def test_a_class_not_found_in_the_json_log_format_is_an_init_error() -> None:
+    doc = invocation(
+        '{"errorMessage":"Class not found: example.Hello","errorType":"java.lang.ClassNotFoundException"}'
+    )[1]
+    assert doc["lambda.event_type"] == "init_error"
+    assert doc["exception.type"] == "java.lang.ClassNotFoundException"
+
+
+def test_an_exception_of_the_handler_is_still_unhandled() -> None:
+    doc = invocation(
+        "Index 3 out of bounds for length 3: java.lang.ArrayIndexOutOfBoundsException\n"
+        "java.lang.ArrayIndexOutOfBoundsException: Index 3 out of bounds for length 3\n"
+        "\tat example.Hello.handleRequest(Hello.java:12)\n\n"
+    )[1]
+    assert doc["lambda.event_type"] == "unhandled_error"

@@ -259,6 +259,8 @@ BARE_LINES = [
     "Unknown application error occurred twice\n",
     'Critical exception from handler{\n  "errorMessage": "x",\n  "errorType": "Function<NoMethodError>"\n}',
     "Error raised from handler method",
+    "Class not found: example.Hello: java.lang.ClassNotFoundException\njava.lang.ClassNotFoundException: example.Hello\n"
+    "\tat java.net.URLClassLoader.findClass(URLClassLoader.java:381)\n\n",
     "Unable to import module 'index': Error\n    at Function.Module._load (module.js:417:25)\n",
     'Init error when loading handler lambda_function.lambda_handler{"errorType": "Init<LoadError>"}',
 ]

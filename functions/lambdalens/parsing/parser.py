@@ -69,6 +69,7 @@ from lambdalens.parsing.text_formats import (
     GO_LOG,
     GO_PANIC,
     IMPORT_MODULE_ERROR,
+    JAVA_CLASS_LOADING,
     JAVA_LOG4J,
     LEADING_LEVEL,
     PROCESS_EXITED,
@@ -1065,6 +1066,7 @@ class BatchParser:
             exc_type in INIT_ERROR_TYPES
             or exc_type.startswith("Init<")
             or "Runtime.ImportModuleError" in message
+            or message.startswith(JAVA_CLASS_LOADING)  # the Java runtime could not load the handler
         ):
             return INIT_ERROR
         if exc_type in _OOM_TYPES or "heap out of memory" in message:

@@ -66,6 +66,10 @@ EXCEPTION_HEADER = re.compile(
     r"|[A-Z][\w]*(?:Exception|Error))(?::\s?(?P<msg>[^\n]*))?$"
 )
 JAVA_TYPE = re.compile(r"(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*")
+#: How the Java runtime reports a handler class it cannot load (``Class not found: example.Hello:
+#: java.lang.ClassNotFoundException``, ``Error loading class example.Handler: ...: class
+#: java.lang.NoClassDefFoundError``): the function's init failed
+JAVA_CLASS_LOADING = ("Class not found: ", "Error loading class ")
 #: How .NET's Exception.ToString() starts a frame line ("   at Ns.Type.Method() in /src/F.cs:line 9");
 #: V8 indents its frames four spaces ("    at fn (file:///var/task/index.mjs:12:11)"), Java a tab.
 DOTNET_FRAME = "\n   at "
@@ -288,7 +292,9 @@ def split_error_text(text: str) -> tuple[str | None, str | None, str | None]:
         if m is not None:
             return m["type"], m["msg"] or None, text
     # The Java runtime prints an unhandled exception as "<message>: <type>\n<type>: <message>\n\tat ..."
+    # (the type as Class.toString() writes it for some: "class java.lang.NoClassDefFoundError")
     message, sep, exc_type = first.rstrip().rpartition(": ")
+    exc_type = exc_type.removeprefix("class ")
     if sep and rest.startswith(exc_type) and JAVA_TYPE.fullmatch(exc_type):
         return exc_type, message, rest
     if "Traceback (most recent call last):" in text:
