@@ -222,3 +222,8 @@ def test_the_objects_are_the_catalogs_and_the_catalog_names_the_two_dashboards()
     assert len(saved_objects(catalog)) == 1 + len(catalog.searches) + len(catalog.visualizations) + 2
     assert {s.name for s in catalog.searches} >= {"errors", "timeouts", "oom", "init-errors", "cold-starts",
                                                   "invocation", "transaction", "function-logs"}  # fmt: skip
+
+
+def test_every_object_has_an_id_of_its_own_whatever_its_type() -> None:
+    ids = [o["id"] for o in _objects()]
+    assert len(ids) == len(set(ids))

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lambdalens.cli.fingerprints_cmd",
     "lambdalens.cli.trace_cmd",
     "lambdalens.cli.logs_cmd",
+    "lambdalens.cli.dashboards_cmd",
     "lambdalens.cli.demo_cmd",
     "lambdalens.cli.bench_cmd",
     "lambdalens.cli.opensearch_cmd",

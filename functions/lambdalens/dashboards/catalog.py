@@ -23,6 +23,7 @@ from lambdalens.dashboards import visparams as vp
 from lambdalens.dashboards.fields import scripted_fields
 from lambdalens.dashboards.model import Catalog, Dashboard, Panel, SavedSearch, Visualization
 from lambdalens.indexing.bulk_body import DEFAULT_INDEX_PREFIX
+from lambdalens.indexing.templates import BootstrapOptions
 from lambdalens.metrics.pricing import DEFAULT_PRICES, PriceTable
 
 REPORT: Final = "lambda.event_type:report"
@@ -94,7 +95,7 @@ def searches() -> tuple[SavedSearch, ...]:
 TOTALS_VIS, LINKS_VIS, PICKER_VIS = "totals", "links", "function-picker"
 INVOCATIONS_VIS, FAILURES_VIS, FAILURES_BY_FUNCTION_VIS = "invocations", "failures", "failures-by-function"
 DURATION_TABLE_VIS, DURATION_VIS, FINGERPRINTS_VIS = "duration-table", "duration", "fingerprints"
-COLD_TABLE_VIS, COLD_VIS = "cold-start-table", "cold-starts"
+COLD_TABLE_VIS, COLD_VIS = "cold-start-table", "cold-start-rate"
 MEMORY_TABLE_VIS, MEMORY_VIS, COST_VIS, PIPELINE_VIS = "memory-table", "memory", "cost", "pipeline-health"
 
 
@@ -120,7 +121,7 @@ def _over_time() -> tuple[Visualization, ...]:
     )  # fmt: skip
     duration = Visualization(
         DURATION_VIS, "Lambda · Duration p50 / p95 / p99 over time", "line",
-        (vp.percentiles("1", DURATION), vp.date_histogram("2")),
+        (vp.percentiles("1", DURATION, label="Duration"), vp.date_histogram("2")),
         vp.point_series("line", [("1", "Duration")], ["Duration (ms)"]), REPORT,
     )  # fmt: skip
     cold = Visualization(
@@ -258,7 +259,10 @@ def dashboards(prefix: str) -> tuple[Dashboard, ...]:
 def build(
     prefix: str = DEFAULT_INDEX_PREFIX, *, prices: PriceTable = DEFAULT_PRICES, arm64: Iterable[str] = ()
 ) -> Catalog:
-    """Every object for ``<prefix>-*``; ``prices`` and ``arm64`` feed the estimated cost."""
+    """Every object for ``<prefix>-*``; ``prices`` and ``arm64`` feed the estimated cost.
+
+    Raises :class:`ValueError` for a prefix that is not a lowercase index name."""
+    BootstrapOptions(index_prefix=prefix)  # validates the prefix as the index template does
     return Catalog(
         prefix=prefix,
         index_pattern_id=ids.index_pattern_id(prefix),

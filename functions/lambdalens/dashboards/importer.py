@@ -116,7 +116,9 @@ class ImportReport:
         if self.success:
             return f"imported: {counts}"
         if any("--overwrite" in o.error for o in self.failed()) and not self.written:
-            return f"nothing written: {counts} (objects exist already: import with --overwrite to update them)"
+            return (
+                f"nothing written: {counts} (objects exist already: import with --overwrite to update them)"
+            )
         return f"import failed: {counts}"
 
     def render(self) -> str:
@@ -155,11 +157,17 @@ def read_answer(answer: Mapping[str, Any], objects: Sequence[Mapping[str, Any]])
         key = (str(obj.get("type")), str(obj.get("id")))
         title = str((obj.get("attributes") or {}).get("title") or "")
         if key in errors:
-            outcomes.append(ObjectOutcome(*key, title, "failed", describe_error(errors[key].get("error") or {})))
+            outcomes.append(
+                ObjectOutcome(*key, title, "failed", describe_error(errors[key].get("error") or {}))
+            )
         elif key in successes and blocked:
-            outcomes.append(ObjectOutcome(*key, title, "not written", "another object's error stopped the import"))
+            outcomes.append(
+                ObjectOutcome(*key, title, "not written", "another object's error stopped the import")
+            )
         elif key in successes:
-            outcomes.append(ObjectOutcome(*key, title, "overwritten" if successes[key].get("overwrite") else "created"))
+            outcomes.append(
+                ObjectOutcome(*key, title, "overwritten" if successes[key].get("overwrite") else "created")
+            )
         else:
             outcomes.append(ObjectOutcome(*key, title, "failed", "Dashboards did not answer for it"))
     return ImportReport(success=bool(answer.get("success")) and not blocked, outcomes=outcomes)
@@ -199,14 +207,18 @@ def post_import(
         headers[TENANT_HEADER] = tenant
     params = {"overwrite": "true"} if overwrite else {}
     try:
-        answer = client.transport.perform_request("POST", IMPORT_PATH, params=params, body=body, headers=headers)
+        answer = client.transport.perform_request(
+            "POST", IMPORT_PATH, params=params, body=body, headers=headers
+        )
     except OSConnectionError as exc:
         raise ImportFailed(f"cannot connect to Dashboards at {url}: {_reason(exc.info or exc)}") from None
     except TransportError as exc:
         status = exc.status_code if isinstance(exc.status_code, int) else 0
         raise _failure(status, exc.info if exc.info is not None else exc.error, url) from None
     if not isinstance(answer, Mapping) or "success" not in answer:
-        raise ImportFailed(f"Dashboards at {url} answered something else than an import result: {_reason(answer)}")
+        raise ImportFailed(
+            f"Dashboards at {url} answered something else than an import result: {_reason(answer)}"
+        )
     return answer
 
 
