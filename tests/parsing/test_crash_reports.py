@@ -195,3 +195,73 @@ def test_an_exception_of_the_handler_is_still_unhandled() -> None:
         "\tat example.Hello.handleRequest(Hello.java:12)\n\n"
     )[1]
     assert doc["lambda.event_type"] == "unhandled_error"
+
+
+# --------------------------------------------------------------------------- .NET
+
+DOTNET_TS = "2025-02-11T10:00:59.612Z"
+
+
+def test_dotnet_exception_before_the_first_invocation_is_an_init_error() -> None:
+    """Amazon.Lambda.RuntimeSupport writes an init's unhandled exception with the request id it
+    has then: none (``<ts>\t\tfail\t...``); so it is the init's even in a batch that does not
+    hold the stream's INIT_START (aws/aws-lambda-dotnet#1399, 2022)."""
+    doc = parse(
+        [
+            f"{DOTNET_TS}\t\tfail\tAmazon.Lambda.RuntimeSupport.ExceptionHandling.LambdaValidationException: "
+            "Could not find the specified handler assembly with the file name 'LambdaTest, Culture=neutral, "
+            "PublicKeyToken=null'. The assembly should be located in the root of your uploaded .zip file.\n"
+            "   at Amazon.Lambda.RuntimeSupport.Bootstrap.UserCodeLoader.Init(Action`1 customerLoggingAction) "
+            "in /src/Bootstrap/UserCodeLoader.cs:line 85\n",
+            "INIT_REPORT Init Duration: 210.12 ms\tPhase: init\tStatus: error\tError Type: Runtime.Unknown\n",
+        ]
+    )[0]
+    assert doc["lambda.event_type"] == "init_error"
+    assert doc["exception.type"] == "Amazon.Lambda.RuntimeSupport.ExceptionHandling.LambdaValidationException"
+    assert "faas.invocation_id" not in doc
+
+
+def test_dotnet_exception_of_a_type_named_without_the_suffix() -> None:
+    """Exception.ToString() names the type whatever it is called; .NET's frames below say it."""
+    doc = invocation(
+        f"{DOTNET_TS}\t{RID}\tfail\tShop.Payments.PaymentDeclined: card expired\n"
+        "   at Shop.Payments.Gateway.Charge(Order order) in /src/Gateway.cs:line 58\n"
+        "   at Shop.Function.FunctionHandler(SQSEvent evnt, ILambdaContext context) in /src/Function.cs:line 31\n"
+    )[1]
+    assert doc["lambda.event_type"] == "unhandled_error"
+    assert doc["exception.type"] == "Shop.Payments.PaymentDeclined"
+    assert doc["exception.message"] == "card expired"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param(  # ILambdaLogger.LogError(exception, message): the message, the exception below
+            f"{DOTNET_TS}\t{RID}\tfail\tPayment declined for order 1042\n"
+            "System.Net.Http.HttpRequestException: Response status code does not indicate success: 402.\n"
+            "   at Shop.Payments.GatewayClient.ChargeAsync(Order order) in /src/GatewayClient.cs:line 58\n",
+            id="dotnet-log-error",
+        ),
+        pytest.param(  # console.error("Payment declined ...\n", err) in Node.js
+            f"{DOTNET_TS}\t{RID}\tERROR\tPayment declined for order 1042\n"
+            "HttpRequestException: Response status code does not indicate success: 402.\n"
+            "    at chargeAsync (file:///var/task/gateway.mjs:58:11)\n",
+            id="node-message-then-error",
+        ),
+    ],
+)
+def test_an_exception_logged_below_its_message_is_a_logged_error_with_its_type(line: str) -> None:
+    docs = invocation(line)
+    doc = docs[1]
+    assert doc["lambda.event_type"] == "app_log"
+    assert doc["severity.text"] == "ERROR"
+    assert doc["exception.type"].endswith("HttpRequestException")
+    assert doc["exception.message"] == "Response status code does not indicate success: 402."
+    assert doc["exception.stacktrace"].startswith(doc["exception.type"])
+    assert doc["exception.fingerprint"]
+
+
+def test_an_error_line_with_a_second_line_that_is_no_exception_has_none() -> None:
+    doc = invocation(f"{DOTNET_TS}\t{RID}\tfail\tQuery failed\nSELECT * FROM orders WHERE id = 7\n")[1]
+    assert (doc["lambda.event_type"], doc["severity.text"]) == ("app_log", "ERROR")
+    assert "exception.type" not in doc

@@ -176,6 +176,8 @@ RESTS = [
     "Unhandled Promise Rejection \t{}",
     "TypeError: Cannot read properties of undefined\n    at handler (/var/task/index.js:3:9)",
     "System.InvalidOperationException: no stock\n   at Orders.Function.Handler() in /src/F.cs:line 3",
+    "Shop.Payments.PaymentDeclined: card expired\n   at Shop.Payments.Gateway.Charge() in /src/G.cs:line 5",
+    "Payment declined\nSystem.Exception: boom\n   at A.B() in /src/A.cs:line 3",
     "Exception in thread",
     "Invoke Error \t{}",
     "Uncaught Exception \tboom",

@@ -99,6 +99,10 @@ SLOW = [
     pytest.param(
         ["Unknown application error occurred\nFunction<" + "a." * (SIZE // 2)], id="RUNTIME_TRAILER-unclosed"
     ),
+    pytest.param(
+        ["2024-05-01T12:00:00.000Z\t\tfail\t" + "a." * (SIZE // 2) + "!\n   at A.B()"],
+        id="DOTNET_EXCEPTION_HEADER-dots",
+    ),
     # (quadratic with a small constant: a longer line shows it)
     pytest.param(["LOGS Name: a " + "Types: [" * (4 * SIZE // 8)], id="platform-kv-unclosed-brackets"),
 ]

@@ -63,6 +63,7 @@ from lambdalens.parsing.serialisable import (
 from lambdalens.parsing.severity import EXACT_SEVERITY, SEVERITY_NUMBER, normalize_severity
 from lambdalens.parsing.structured import apply_plain, apply_structured
 from lambdalens.parsing.text_formats import (
+    DOTNET_EXCEPTION_HEADER,
     DOTNET_FRAME,
     EXCEPTION_HEADER,
     GO_HANDLER_PANIC,
@@ -868,23 +869,40 @@ class BatchParser:
                     doc["severity.text"] = severity
                 return self._error_kind(doc, stream, APP_LOG) if is_error else APP_LOG
         if severity in ("ERROR", "FATAL") or "Exception" in rest or "Error" in rest:
-            exc_type, exc_message, trace = split_error_text(rest)
-            if exc_type is not None:
-                doc["exception.type"] = exc_type
-                if exc_message is not None:
-                    doc["exception.message"] = exc_message
-                if trace is not None:
-                    doc["exception.stacktrace"] = trace
-                # .NET logs an unhandled exception as "fail\tSystem.Exception: ...\n   at ..."
-                # (Exception.ToString(): frames indented three spaces). An error a Node.js
-                # function logs itself (console.error(err): "ERROR\tTypeError: ...\n    at ...",
-                # V8's frames indented four) was caught: logged, not unhandled (Node's unhandled
-                # errors carry the runtime's markers, taken above).
-                header_first = EXCEPTION_HEADER.match(rest.split("\n", 1)[0].strip()) is not None
-                dotnet_trace = trace is not None and DOTNET_FRAME in trace
-                default = UNHANDLED_ERROR if header_first and dotnet_trace else APP_LOG
-                return self._error_kind(doc, stream, default)
+            return self._error_text(doc, severity, request_id, rest, stream)
         return APP_LOG
+
+    def _error_text(
+        self, doc: Document, severity: str | None, request_id: str, rest: str, stream: _Stream
+    ) -> str:
+        """A runtime-prefixed line whose text may hold an exception: its type, message and trace.
+
+        .NET logs an unhandled exception as ``fail\tSystem.Exception: ...\n   at ...``
+        (Exception.ToString(): frames indented three spaces), with no request id before its first
+        invocation (an init's). An error a Node.js function logs itself (console.error(err):
+        ``ERROR\tTypeError: ...\n    at ...``, V8's frames indented four) was caught: logged, not
+        unhandled (Node's unhandled errors carry the runtime's markers, taken in _prefixed); so is
+        a message with the exception on the next line (.NET's ``LogError(exception, message)``)."""
+        exc_type, exc_message, trace = split_error_text(rest)
+        after_message = exc_type is None
+        if after_message:
+            if severity not in _ERROR_SEVERITIES or "\n" not in rest:
+                return APP_LOG
+            exc_type, exc_message, trace = split_error_text(rest.partition("\n")[2])
+            if exc_type is None or trace is None:
+                return APP_LOG
+        doc["exception.type"] = exc_type
+        if exc_message is not None:
+            doc["exception.message"] = exc_message
+        if trace is not None:
+            doc["exception.stacktrace"] = trace
+        dotnet_trace = trace is not None and DOTNET_FRAME in trace
+        if after_message or not dotnet_trace:
+            return self._error_kind(doc, stream, APP_LOG)
+        first = rest.split("\n", 1)[0].strip()
+        if EXCEPTION_HEADER.match(first) is None and DOTNET_EXCEPTION_HEADER.match(first) is None:
+            return self._error_kind(doc, stream, APP_LOG)
+        return self._error_kind(doc, stream, UNHANDLED_ERROR if request_id else INIT_ERROR)
 
     def _python_unhandled(self, doc: Document, message: str, stream: _Stream) -> str | None:
         """The Python runtime's ``[ERROR] <type>: <message>`` record; None (``doc`` untouched)

@@ -73,6 +73,12 @@ JAVA_CLASS_LOADING = ("Class not found: ", "Error loading class ")
 #: How .NET's Exception.ToString() starts a frame line ("   at Ns.Type.Method() in /src/F.cs:line 9");
 #: V8 indents its frames four spaces ("    at fn (file:///var/task/index.mjs:12:11)"), Java a tab.
 DOTNET_FRAME = "\n   at "
+#: The first line of Exception.ToString() whatever the type's name ("MyShop.Payments.PaymentDeclined:
+#: ...", nested types with "+", generic ones with a backtick): taken with .NET's frames below only
+DOTNET_EXCEPTION_HEADER = re.compile(
+    r"^(?:Unhandled [Ee]xception[.:] )?(?P<type>(?:[A-Za-z_][\w+`]*+\.)++[A-Za-z_][\w+`]*+)(?:: (?P<msg>[^\n]*+))?$"
+)
+_DOTNET_TRACE_STARTS = ("   at ", " ---> ")
 _V8_FRAME = "    at "
 V8_FRAME_LINE = "\n" + _V8_FRAME
 #: "<type>: <message>" at the end of the line V8's frames follow (a text may come before it)
@@ -284,6 +290,10 @@ def split_error_text(text: str) -> tuple[str | None, str | None, str | None]:
     m = EXCEPTION_HEADER.match(first.strip())
     if m:
         return m.group("type"), m.group("msg"), text if rest else None
+    if rest.startswith(_DOTNET_TRACE_STARTS):  # .NET: a type of any name, frames indented three spaces
+        m = DOTNET_EXCEPTION_HEADER.match(first.strip())
+        if m:
+            return m.group("type"), m.group("msg"), text
     # A JavaScript error with V8's frames below: JavaScript's base "Error: <message>" (a name the
     # header above does not take alone, as plain text says "Error: ..." too), or an error logged
     # after a text of the application's (console.error("charge failed", err))
