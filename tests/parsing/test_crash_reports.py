@@ -265,3 +265,48 @@ def test_an_error_line_with_a_second_line_that_is_no_exception_has_none() -> Non
     doc = invocation(f"{DOTNET_TS}\t{RID}\tfail\tQuery failed\nSELECT * FROM orders WHERE id = 7\n")[1]
     assert (doc["lambda.event_type"], doc["severity.text"]) == ("app_log", "ERROR")
     assert "exception.type" not in doc
+
+
+# --------------------------------------------------------------------------- Python's LAMBDA_WARNING
+
+WARNING = (
+    "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function code. However, in "
+    "rare cases, a Lambda runtime update can cause unexpected function behavior. For more information, see "
+    "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r"
+)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(
+            '{"timestamp": "2024-03-14T09:12:31Z", "level": "ERROR", "errorMessage": "\'invoice_id\'", '
+            f'"errorType": "KeyError", "requestId": "{RID}", "stackTrace": ["  File \\"/var/task/app.py\\", '
+            'line 18, in handler\\n    invoice = load(event[\\"invoice_id\\"])\\n"]}\n',
+            id="json-log-format",
+        ),
+        pytest.param(
+            "[ERROR] KeyError: 'invoice_id'\rTraceback (most recent call last):\r\u00a0\u00a0File "
+            '"/var/task/app.py", line 18, in handler\r\u00a0\u00a0\u00a0\u00a0invoice = load(event["invoice_id"])\n',
+            id="text-log-format",
+        ),
+    ],
+)
+def test_python_warning_and_the_error_that_follows_it_in_one_event_are_the_error(error: str) -> None:
+    """The Python runtime (2023 - 2024) wrote the warning, ending in a carriage return, and then the
+    error to stdout: without the telemetry descriptor both are one event (it was a WARN line)."""
+    docs = invocation(WARNING + error)
+    doc = docs[1]
+    assert doc["lambda.event_type"] == "unhandled_error"
+    assert doc["severity.text"] == "ERROR"
+    assert doc["exception.type"] == "KeyError"
+    assert doc["exception.message"] == "'invoice_id'"
+    assert "app.py" in doc["exception.stacktrace"]
+    assert doc["faas.invocation_id"] == RID
+    assert docs[-1]["lambda.outcome"] == "error"
+
+
+def test_python_warning_alone_is_a_warning() -> None:
+    doc = invocation(WARNING + "\n")[1]
+    assert (doc["lambda.event_type"], doc["severity.text"]) == ("app_log", "WARN")
+    assert "exception.type" not in doc

@@ -261,6 +261,9 @@ BARE_LINES = [
     "Unknown application error occurred twice\n",
     'Critical exception from handler{\n  "errorMessage": "x",\n  "errorType": "Function<NoMethodError>"\n}',
     "Error raised from handler method",
+    "LAMBDA_WARNING: Unhandled exception. See the docs.\r"
+    '{"timestamp": "2024-03-14T09:12:31Z", "level": "ERROR", "errorMessage": "x", "errorType": "KeyError"}\n',
+    "LAMBDA_WARNING: Unhandled exception. See the docs.\r[ERROR] KeyError: 'x'\rTraceback (most recent call last):\n",
     "Class not found: example.Hello: java.lang.ClassNotFoundException\njava.lang.ClassNotFoundException: example.Hello\n"
     "\tat java.net.URLClassLoader.findClass(URLClassLoader.java:381)\n\n",
     "Unable to import module 'index': Error\n    at Function.Module._load (module.js:417:25)\n",

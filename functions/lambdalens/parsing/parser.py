@@ -971,8 +971,7 @@ class BatchParser:
         if message.startswith(IMPORT_MODULE_ERROR):
             return self._import_module_error(doc, message, stream)
         if message.startswith("LAMBDA_WARNING: "):
-            doc["severity.text"] = "WARN"
-            return APP_LOG
+            return self._lambda_warning(doc, message, stream)
         if message.startswith("<--- Last few GCs --->"):  # Node.js heap exhaustion, V8's report follows
             doc["severity.text"] = "FATAL"
             doc["exception.type"] = "FatalProcessOutOfMemory"
@@ -1013,6 +1012,28 @@ class BatchParser:
             severity = normalize_severity(m2.group(1))
             if severity:
                 doc["severity.text"] = severity
+        return APP_LOG
+
+    def _lambda_warning(self, doc: Document, message: str, stream: _Stream) -> str:
+        """The Python runtime's ``LAMBDA_WARNING: Unhandled exception. ...`` before the error it logs.
+        The warning ends with a carriage return and no newline: where the runtime writes both to
+        stdout (no telemetry descriptor) the error follows in the same event, the JSON log format's
+        ``{"timestamp", "level": "ERROR", "errorMessage", "errorType", ...}`` or the text format's
+        ``[ERROR] <type>: ...``; alone the warning is a WARN line."""
+        cut = message.find("\r")
+        error = message[cut + 1 :] if cut >= 0 else ""
+        if error.startswith("{"):
+            try:
+                obj = orjson.loads(error)
+            except orjson.JSONDecodeError:
+                obj = None
+            if type(obj) is dict and apply_structured(doc, obj):
+                return self._error_kind(doc, stream, UNHANDLED_ERROR)
+        elif error.startswith("[ERROR] "):
+            kind = self._python_unhandled(doc, error, stream)
+            if kind is not None:
+                return kind
+        doc["severity.text"] = "WARN"
         return APP_LOG
 
     def _import_module_error(self, doc: Document, message: str, stream: _Stream) -> str:
