@@ -119,10 +119,15 @@ def test_the_node_serves_its_modules_then_stops_leaving_nothing(stop: signal.Sig
 def test_a_killed_parent_leaves_no_node_behind() -> None:
     with cli() as (proc, ready):
         ports = own_ports(ready["url"])
+        home = Path(
+            get(f"{ready['url']}/_nodes/_local/settings")["nodes"].popitem()[1]["settings"]["path"]["home"]
+        )
+        assert home.is_dir()
         proc.kill()
         proc.wait(30)
         assert gone(ready["pid"]), "the node outlived the process that started it"
     assert all(refused(port) for port in ports), ports
+    assert not home.exists(), "the node's temporary home was left behind"
 
 
 def test_data_kept_with_data_dir_survives_a_restart(tmp_path: Path) -> None:

@@ -109,6 +109,8 @@ class LocalOpenSearch:
         _write_config(home, build)
         command = [build.java, f"-Xms{heap or _heap()}", f"-Xmx{heap or _heap()}", *_JVM_OPTIONS]
         command += [f"-Djava.io.tmpdir={home / 'tmp'}", f"-XX:ErrorFile={home / 'logs' / 'hs_err_pid%p.log'}"]
+        if owns:
+            command.append("-Dlambdalens.home.temporary=true")  # removed by the node even if we are killed
         if build.java_major >= 18:
             command.append("-Djava.security.manager=allow")
         command += ["-cp", build.classpath, MAIN_CLASS, f"-Epath.home={home}", f"-Ehttp.port={port}"]

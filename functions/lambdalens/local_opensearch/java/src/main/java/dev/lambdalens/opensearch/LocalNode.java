@@ -5,8 +5,10 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.opensearch.analysis.common.CommonAnalysisPlugin;
 import org.opensearch.common.logging.LogConfigurator;
@@ -29,7 +31,8 @@ import org.opensearch.transport.Netty4Plugin;
  * <p>Arguments are settings, {@code -Ekey=value}; {@code path.home} is required. When HTTP is
  * bound it prints one JSON line on standard output, {@code {"http": "127.0.0.1:PORT", "pid": N}}.
  * It stops (closing the node) on SIGTERM, SIGINT, or when standard input closes, so it never
- * outlives the process that started it.
+ * outlives the process that started it. With {@code -Dlambdalens.home.temporary=true} it then
+ * deletes its home, which a parent that was killed cannot do.
  */
 public final class LocalNode extends Node {
     static final List<Class<? extends Plugin>> MODULES = List.of(
@@ -80,7 +83,8 @@ public final class LocalNode extends Node {
         LogConfigurator.setNodeName("local");
         LogConfigurator.configure(environment);
         LocalNode node = new LocalNode(environment);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(node), "lambdalens-stop"));
+        boolean temporary = Boolean.getBoolean("lambdalens.home.temporary");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(node, temporary ? home : null), "lambdalens-stop"));
         node.start();
         TransportAddress http = node.injector().getInstance(HttpServerTransport.class).boundAddress().publishAddress();
         ready.println("{\"http\": \"" + http.getAddress() + ":" + http.getPort() + "\", \"pid\": "
@@ -92,12 +96,23 @@ public final class LocalNode extends Node {
         System.exit(0);
     }
 
-    static void stop(Node node) {
+    static void stop(Node node, Path temporaryHome) {
         try {
             node.close();
             node.awaitClose(20, TimeUnit.SECONDS);
+            if (temporaryHome != null) {
+                delete(temporaryHome);
+            }
         } catch (IOException | InterruptedException e) {
             e.printStackTrace();
+        }
+    }
+
+    static void delete(Path tree) throws IOException {
+        try (Stream<Path> paths = Files.walk(tree)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
         }
     }
 }
