@@ -250,6 +250,15 @@ class OpenSearchConfig(_Validated):
         "retentionDays", 30, lo=1, hi=3650, hint="days an index is kept (ISM policy)"
     )
     bootstrap: bool = setting("openSearchBootstrap", True, hint="run `lambdalens bootstrap` at deploy")
+    dashboards_import: bool = setting(
+        "openSearchDashboardsImport",
+        True,
+        hint="import the Dashboards saved objects (Lambda overview, Function drill-down) at deploy, "
+        "with openSearchBootstrap",
+    )
+    dashboards_tenant: str = setting(
+        "openSearchDashboardsTenant", "global", choices=("global", "private"), hint="tenant of the import"
+    )
 
     @property
     def create_domain(self) -> bool:

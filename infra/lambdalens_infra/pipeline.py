@@ -16,6 +16,7 @@ Example
 
 from __future__ import annotations
 
+import hashlib
 from typing import Final
 
 from aws_cdk import ArnFormat, AspectPriority, Aspects, Aws, CustomResource, Duration, RemovalPolicy, Stack
@@ -32,6 +33,9 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from lambdalens.dashboards import export_ndjson
+from lambdalens.dashboards.links import DashboardsLinks
+from lambdalens.handlers.bootstrap import DASHBOARDS_RESOURCE_TYPE
 from lambdalens.pipeline.memory import malloc_environment
 from lambdalens_infra.config import PipelineConfig
 from lambdalens_infra.functions import FunctionFactory
@@ -170,6 +174,11 @@ class LambdaLensPipeline(Construct):
 
         self.parser = self._parser(factory)
         self.bootstrap = self._bootstrap(factory) if config.opensearch.bootstrap else None
+        self.dashboards_import = (
+            self._dashboards_import(self.bootstrap)
+            if self.bootstrap is not None and config.opensearch.dashboards_import
+            else None
+        )
         self.mapping = self.parser.add_event_source_mapping(
             "KinesisMapping",
             event_source_arn=self.stream.stream_arn,
@@ -441,6 +450,9 @@ class LambdaLensPipeline(Construct):
         }
         if search.parser_secret_arn:
             environment["OPENSEARCH_SECRET_ARN"] = search.parser_secret_arn
+        if config.opensearch.bootstrap and config.opensearch.dashboards_import:
+            # the objects the alerts link to are imported into this tenant (_dashboards_import)
+            environment["OPENSEARCH_DASHBOARDS_TENANT"] = config.opensearch.dashboards_tenant
         parser = factory.function(
             self,
             "Parser",
@@ -514,6 +526,7 @@ class LambdaLensPipeline(Construct):
         assert role is not None
         search.grant(role, bootstrap=True)
         provider = factory.provider(self, "BootstrapProvider", function)
+        self.bootstrap_provider = provider
         parser_role = self.parser.role
         assert parser_role is not None
         properties = {
@@ -537,3 +550,37 @@ class LambdaLensPipeline(Construct):
         if search.domain is not None:
             resource.node.add_dependency(search.domain)
         return resource
+
+    def _dashboards_import(self, bootstrap: CustomResource) -> CustomResource:
+        """The Dashboards saved objects imported into the tenant by the bootstrap function (a
+        failed import is reported in the resource's ``Status``/``Message``, never a rollback)."""
+        search, opensearch = self.search, self.config.opensearch
+        resource = CustomResource(
+            self,
+            "DashboardsImport",
+            service_token=self.bootstrap_provider.service_token,
+            resource_type=DASHBOARDS_RESOURCE_TYPE,
+            properties={
+                "DashboardsUrl": search.dashboards_url,
+                "Auth": search.bootstrap_auth,
+                "SecretArn": search.bootstrap_secret_arn or "",
+                "IndexPrefix": opensearch.index_prefix,
+                "Tenant": opensearch.dashboards_tenant,
+                # changed objects (a new lambdalens) change the hash: CloudFormation imports again
+                "ObjectsHash": hashlib.sha256(export_ndjson(opensearch.index_prefix)).hexdigest()[:16],
+            },
+        )
+        resource.node.add_dependency(bootstrap)
+        return resource
+
+    @property
+    def dashboards_overview_url(self) -> str:
+        """Lambda overview in the imported tenant when the objects are imported, else Dashboards."""
+        if self.dashboards_import is None:
+            return self.search.dashboards_url
+        links = DashboardsLinks(
+            self.search.dashboards_url,
+            self.config.opensearch.index_prefix,
+            self.config.opensearch.dashboards_tenant,
+        )
+        return links.overview()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import App, CfnOutput, Stack, Tags, Validations
+from aws_cdk import App, CfnOutput, Fn, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
@@ -36,9 +36,14 @@ class LambdaLensStack(Stack):
             "OnFailureQueueUrl": pipeline.on_failure_queue.queue_url,
             "ParserFunction": pipeline.parser.function_name,
             "OpenSearchEndpoint": pipeline.search.endpoint,
-            "OpenSearchDashboardsUrl": pipeline.search.dashboards_url,
+            "OpenSearchDashboardsUrl": pipeline.dashboards_overview_url,
             "Dashboard": pipeline.monitoring.dashboard.dashboard_name,
         }
+        if pipeline.dashboards_import is not None:
+            status = pipeline.dashboards_import.get_att_string("Status")
+            outputs["OpenSearchDashboardsImport"] = Fn.join(
+                ": ", [status, pipeline.dashboards_import.get_att_string("Message")]
+            )
         if pipeline.search.master_secret is not None:
             outputs["OpenSearchMasterUserSecretArn"] = pipeline.search.master_secret.secret_arn
         if pipeline.subscriptions.subscriber is not None:

@@ -52,6 +52,8 @@ logger = logging.getLogger("lambdalens.bootstrap")
 logger.setLevel(logging.INFO)
 
 PHYSICAL_ID_PREFIX: Final = "lambdalens-bootstrap:"
+#: The resource type of the Dashboards import, served by this function too.
+DASHBOARDS_RESOURCE_TYPE: Final = "Custom::LambdaLensDashboards"
 _FGAC_VALUES: Final[Mapping[str, bool | None]] = {"auto": None, "true": True, "false": False}
 
 
@@ -163,7 +165,13 @@ def make_client(config: OpenSearchConfig) -> Any:
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    """Provider-framework ``onEvent``: bootstrap on Create/Update, nothing on Delete."""
+    """Provider-framework ``onEvent``: bootstrap on Create/Update, nothing on Delete. The
+    Dashboards import resource (``Custom::LambdaLensDashboards``) shares this function and is
+    handled by :mod:`lambdalens.handlers.dashboards`."""
+    if event.get("ResourceType") == DASHBOARDS_RESOURCE_TYPE:
+        from lambdalens.handlers.dashboards import handler as dashboards_handler
+
+        return dashboards_handler(event, context)
     request = str(event.get("RequestType", ""))
     if request == "Delete":
         physical_id = str(event.get("PhysicalResourceId", ""))
