@@ -131,3 +131,29 @@ def test_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         ["logs", "--function", "new-post", "--endpoint", "http://127.0.0.1:9", "--limit", "0"], capsys
     )
     assert result.code == 2 and "--limit must be 1 or more" in result.err
+
+
+def test_links_into_dashboards_open_the_invocation_or_the_function(
+    capsys: pytest.CaptureFixture[str], server: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import unquote
+
+    monkeypatch.setenv("OPENSEARCH_DASHBOARDS_URL", "http://localhost:5601")
+    one = run_cli(["logs", "--function", "new-post", "--request-id", NEW_POST, *server], capsys)
+    invocation = one.out.split("\nOpenSearch Dashboards:\n", 1)[1].split()
+    assert invocation[0] == "invocation" and invocation[1].startswith(
+        "http://localhost:5601/app/discover#/view/"
+    )
+    assert f'faas.invocation_id:"{NEW_POST}"' in unquote(invocation[1])
+    over_time = run_cli(["logs", "--function", "post-analysis", "--since", "2024-06-11", *server], capsys)
+    block = dict(
+        line.split() for line in over_time.out.split("\nOpenSearch Dashboards:\n", 1)[1].splitlines()
+    )
+    assert (
+        'faas.name:"post-analysis"' in unquote(block["logs"])
+        and "from:'2024-06-11T00:00:00.000Z'" in block["logs"]
+    )
+    assert "/app/dashboards#/view/" in block["post-analysis"]
+    monkeypatch.setenv("OPENSEARCH_DASHBOARDS_TENANT", "admins")
+    bad = run_cli(["logs", "--function", "new-post", *server], capsys)
+    assert bad.code == 2 and "OPENSEARCH_DASHBOARDS_TENANT must be global | private" in bad.err

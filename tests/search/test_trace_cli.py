@@ -292,3 +292,35 @@ def test_colour_only_on_a_terminal() -> None:
     assert not wants_color(off, {}, Tty())
     assert not wants_color(on, {"NO_COLOR": "1"}, Tty())
     assert not wants_color(on, {}, object())
+
+
+def _link_state(url: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(url.split("#", 1)[1])
+
+
+def test_links_into_dashboards_open_the_transaction_and_its_root_cause_with_the_time_set(
+    capsys: pytest.CaptureFixture[str], server: list[str]
+) -> None:
+    base = "https://search-logs.us-east-1.es.amazonaws.com/_dashboards"
+    result = run_cli(["trace", T2, *server, "--dashboards-url", base, "--tenant", "global"], capsys)
+    assert result.code == 0, result.err
+    block = result.out.split("\nOpenSearch Dashboards:\n", 1)[1].splitlines()
+    links = dict(
+        line.split(None, 1) for line in block if line.strip().startswith(("transaction", "root", "new-post"))
+    )
+    transaction = links["transaction"]
+    assert transaction.startswith(f"{base}/app/discover?security_tenant=global#/view/")
+    assert f'traceId:"{T2}"' in _link_state(transaction)
+    assert "_g=(time:(from:'2024-06-11T23:29:40.031Z',to:'2024-06-12T00:30:41.644Z'))" in _link_state(
+        transaction
+    )
+    cause = next(line for line in block if line.strip().startswith("root cause"))
+    assert f'faas.invocation_id:"{NEW_POST}"' in _link_state(cause)
+    assert (
+        "#/view/" in links["new-post"]
+        and "/app/dashboards?security_tenant=global#/view/" in links["new-post"]
+    )
+    data = orjson.loads(run_cli(["trace", T2, *server, "--json", "--dashboards-url", base], capsys).out)
+    assert set(data["dashboards_links"]) == {"transaction", "root cause", "new-post"}

@@ -6,7 +6,9 @@ stack traces indented below), grouped by invocation with a separator, and the RE
 (duration, billed duration, memory, init, outcome) under each. The newest --limit lines are
 shown, oldest first. --query keeps the lines that match (words, "a phrase", -excluded,
 a | b) in the body or the error. --raw prints bodies exactly as the function wrote them;
---json prints JSON Lines of the documents.
+--json prints JSON Lines of the documents. With a Dashboards URL (--dashboards-url or
+OPENSEARCH_DASHBOARDS_URL) it also links to the same lines in OpenSearch Dashboards (the
+invocation, or the function's logs and drill-down) with the time range set.
 
 --since defaults to 1h, or to all time with --request-id. Connection options as for
 ``lambdalens trace``. Exit status: 0 lines printed, 1 no lines, 2 invalid options or
@@ -24,6 +26,7 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import orjson
 
@@ -37,7 +40,11 @@ from lambdalens.cli.output import emit, fail, wants_ascii, wants_color
 from lambdalens.cli.search_common import (
     EXIT_NOT_FOUND,
     EXIT_USAGE,
+    add_dashboards_arguments,
+    dashboards_links,
+    logs_links,
     open_client,
+    render_links,
     search_failed,
     search_options,
 )
@@ -54,6 +61,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
         args.since = DEFAULT_SINCE
     try:
         config, since = search_options(args, env)
+        links = dashboards_links(args, env, index_prefix(args, env))
     except OptionError as exc:
         return fail(PROG, exc, EXIT_USAGE)
     try:
@@ -80,7 +88,11 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
             out.write(orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS) + b"\n")
         out.flush()
     else:
-        emit(render_logs(view, ascii=args.ascii or wants_ascii(), raw=args.raw, color=wants_color(args, env)))
+        found = logs_links(links, view, datetime.now(UTC)) if links is not None else {}
+        text = render_logs(
+            view, ascii=args.ascii or wants_ascii(), raw=args.raw, color=wants_color(args, env)
+        )
+        emit(text + render_links(found))
     return 0
 
 
@@ -112,4 +124,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     out.add_argument(
         "--no-color", action="store_true", help="no ANSI colours (default: colours on a terminal)"
     )
+    add_dashboards_arguments(out)
     p.set_defaults(func=run)

@@ -6,7 +6,10 @@ Finds every document of the transaction in the daily indices (both trace id spel
 correlation ids, and prints a timeline (one lane per function, a bar per invocation scaled to
 its REPORT duration; ✓ success, ✗ error, ⏱ timeout, OOM), the warning and error lines, and
 the probable root cause: the earliest hop that showed trouble (docs/trace.md explains the
-rule). --json prints the whole transaction, documents included, for machines.
+rule). --json prints the whole transaction, documents included, for machines. With a
+Dashboards URL (--dashboards-url or OPENSEARCH_DASHBOARDS_URL) it also links to the
+transaction's lines, the root cause's invocation and its function's drill-down in OpenSearch
+Dashboards, with the time range set (``dashboards_links`` in --json).
 
 Connection options default to the parser's environment variables (OPENSEARCH_ENDPOINT,
 OPENSEARCH_AUTH, OPENSEARCH_SECRET_ARN, INDEX_PREFIX, AWS_REGION). --auth defaults to aoss
@@ -35,7 +38,16 @@ from lambdalens.cli.connection import (
     index_prefix,
 )
 from lambdalens.cli.output import emit, fail, wants_ascii, wants_color, write_json
-from lambdalens.cli.search_common import EXIT_USAGE, open_client, search_failed, search_options
+from lambdalens.cli.search_common import (
+    EXIT_USAGE,
+    add_dashboards_arguments,
+    dashboards_links,
+    open_client,
+    render_links,
+    search_failed,
+    search_options,
+    transaction_links,
+)
 from lambdalens.search.errors import SearchError, TransactionNotFound
 from lambdalens.search.render import render_timeline
 from lambdalens.search.transaction import find_transaction
@@ -51,14 +63,25 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
         return fail(PROG, exc, EXIT_USAGE)
     prefix = index_prefix(args, env)
     try:
+        links = dashboards_links(args, env, prefix)
+    except OptionError as exc:
+        return fail(PROG, exc, EXIT_USAGE)
+    try:
         client = open_client(config)
         tx = find_transaction(client, args.id, index_prefix=prefix, since=since, limit=args.limit)
     except (ValueError, TransactionNotFound, SearchError) as exc:
         return search_failed(PROG, config.endpoint, exc)
+    found = transaction_links(links, tx) if links is not None else {}
     if args.json:
-        write_json(tx.as_dict(include_documents=not args.no_documents), orjson.OPT_NON_STR_KEYS)
+        data = tx.as_dict(include_documents=not args.no_documents)
+        if found:
+            data["dashboards_links"] = found
+        write_json(data, orjson.OPT_NON_STR_KEYS)
     else:
-        emit(render_timeline(tx, ascii=args.ascii or wants_ascii(), color=wants_color(args, env)))
+        emit(
+            render_timeline(tx, ascii=args.ascii or wants_ascii(), color=wants_color(args, env))
+            + render_links(found)
+        )
     return 0
 
 
@@ -84,4 +107,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     out.add_argument(
         "--no-color", action="store_true", help="no ANSI colours (default: colours on a terminal)"
     )
+    add_dashboards_arguments(out)
     p.set_defaults(func=run)
