@@ -202,6 +202,10 @@ PREFIXED_TEMPLATES = [
     "2024-05-01 12:00:00  {level}  Handler - {rest}\n",
     '{level} Lambda runtime invoke{{requestId="{rid}"}}: {rest}\n',  # Rust's tracing
     ' {level} Lambda runtime invoke{{requestId="{rid}" xrayTraceId="Root=1-2-3"}}:a{{b="c"}}: {rest}\n',
+    # extensions' lines (parsing/extensions.py): zap's console encoder, Go's log package, Lambda Web Adapter
+    "2024-05-01T12:00:00.123Z\t{level}\tservice/telemetry.go:90\t{rest}\n",
+    "2024/05/01 12:00:00 [collector] {rest}\n",
+    '{level} Lambda runtime invoke{{requestId="{rid}"}}: lambda_web_adapter: {rest}\n',
 ]
 JSON_KEYS = [
     "level", "log_level", "severity", "message", "timestamp", "type", "requestId", "function_request_id",
@@ -211,6 +215,7 @@ JSON_KEYS = [
     "Level", "FunctionRequestId", "XrayTraceId", "CorrelationId", "ColdStart", "Service", "Exception",
     "log.level", "faas.execution", "trace.id", "faas.coldstart", "error.type", "error.message",
     "span", "spans", "fields",  # Rust's tracing
+    "ts", "msg", "logger", "caller",  # zap (the OpenTelemetry collector's own lines)
     "err", "stack", "stack_trace", "exc_info", "stacktrace",  # pino, winston, logstash, python-json-logger, zap
 ]  # fmt: skip
 json_scalar = (
@@ -226,6 +231,9 @@ json_scalar = (
             "undefined",
             "Root=1-66325b4a-55f7b8a4b2cc6f69abb34cc7;Parent=fb8a",
             "Error: boom\n    at f (/var/task/index.js:1:1)",
+            "telemetryAPI.Listener",
+            "service@v0.138.0/service.go:245",
+            "Launching OpenTelemetry Lambda extension",
         ]
     )
 )
@@ -261,6 +269,13 @@ BARE_LINES = [
     "Unknown application error occurred twice\n",
     'Critical exception from handler{\n  "errorMessage": "x",\n  "errorType": "Function<NoMethodError>"\n}',
     "Error raised from handler method",
+    "[AWS Parameters and Secrets Lambda Extension] 2024/06/26 02:34:50 INFO Serving on port 2773\n",
+    "[appconfig agent] 2024/08/29 17:22:53 WARN slow\n",
+    "[NR_EXT] New Relic Lambda Extension starting up\n",
+    "DD_EXTENSION | DEBUG | Starting Datadog Extension 71\n",
+    "2022-05-20 21:16:10 UTC | DD_EXTENSION | ERROR | Error while trying to read an API Key from KMS\n",
+    '\u26a1\ufe0f TELEMETRY: [{"type":"function","record":"x\\tERROR\\tUncaught Exception \\t{}"}]\n',
+    "TELEMETRY: []\n",
     "LAMBDA_WARNING: Unhandled exception. See the docs.\r"
     '{"timestamp": "2024-03-14T09:12:31Z", "level": "ERROR", "errorMessage": "x", "errorType": "KeyError"}\n',
     "LAMBDA_WARNING: Unhandled exception. See the docs.\r[ERROR] KeyError: 'x'\rTraceback (most recent call last):\n",

@@ -103,6 +103,9 @@ SLOW = [
         ["2024-05-01T12:00:00.000Z\t\tfail\t" + "a." * (SIZE // 2) + "!\n   at A.B()"],
         id="DOTNET_EXCEPTION_HEADER-dots",
     ),
+    pytest.param(["[NR_EXT" + " " * SIZE + "!"], id="extension-level-spaces"),
+    pytest.param(["DD_EXTENSION | " + "| " * (SIZE // 2)], id="extension-level-pipes"),
+    pytest.param(["2022-05-20 21:16:10" + "0" * SIZE], id="extension-timestamp-digits"),
     # (quadratic with a small constant: a longer line shows it)
     pytest.param(["LOGS Name: a " + "Types: [" * (4 * SIZE // 8)], id="platform-kv-unclosed-brackets"),
 ]

@@ -31,6 +31,7 @@ from lambdalens.decoding.payload import SubscriptionPayload
 from lambdalens.parsing.document import (
     APP_LOG,
     END,
+    EXTENSION,
     FAILURE_TYPES,
     INIT_ERROR,
     INIT_ERROR_TYPES,
@@ -43,6 +44,15 @@ from lambdalens.parsing.document import (
     TIMEOUT,
     UNHANDLED_ERROR,
     Document,
+)
+from lambdalens.parsing.extensions import (
+    EXTENSION_FIRST_CHARS,
+    EXTENSION_PREFIXES,
+    TRACING_TARGETS,
+    ZAP_CALLERS,
+    ZAP_LEVELS,
+    json_extension,
+    text_extension,
 )
 from lambdalens.parsing.fingerprint import fingerprint
 from lambdalens.parsing.platform import (
@@ -108,6 +118,10 @@ _INFO = SEVERITY_NUMBER["INFO"]
 _ERROR_SEVERITIES = ("ERROR", "FATAL")
 #: Event types that move a stream's lifecycle state (see ``BatchParser._track_lifecycle``).
 _LIFECYCLE_TYPES = frozenset({START, INIT_START, INIT_ERROR, INIT_REPORT})
+#: Lines that the Go log fast path leaves to the general reader (Go's "<ts> <rest>" with this rest)
+_GO_DECLINED = (GO_HANDLER_PANIC, *EXTENSION_PREFIXES)
+#: First characters of extension lines _classify looks at itself ("[" ones: _bracket_line, digits: _digit_line)
+_EXTENSION_FIRST = EXTENSION_FIRST_CHARS - {"["}
 _PLATFORM_BY_FIRST_CHAR: dict[str, tuple[tuple[str, str], ...]] = {
     c: tuple((p, t) for p, t in TEXT_PREFIXES if p[0] == c) for c in "SERILT"
 }
@@ -581,7 +595,9 @@ class BatchParser:
             deep = message  # long enough to nest deeper than attributes keep: see _bound_depth
         else:
             deep = None
-        if "type" in obj:  # a platform record (START and REPORT are read here), or the general reader's
+        if "ts" in obj and "msg" in obj and json_extension(obj) is not None:  # an extension's zap line
+            event_type = self._json_object(doc, obj, stream)
+        elif "type" in obj:  # a platform record (START and REPORT are read here), or the general reader's
             kind = obj["type"]
             if kind == "platform.report" or kind == "platform.start":
                 record = obj.get("record")
@@ -633,6 +649,9 @@ class BatchParser:
                 init_type = record.get("initializationType") if type(record) is dict else None
                 stream.init_type = init_type if type(init_type) is str else None
             return event_type
+        if "ts" in obj and "msg" in obj and json_extension(obj) is not None:  # an extension's zap line
+            apply_structured(doc, obj)
+            return EXTENSION
         message = obj.get("message")
         runtime_error_shape = (
             ("errorType" in obj and "logger" not in obj and "exception" not in obj and "message" not in obj)
@@ -696,14 +715,34 @@ class BatchParser:
             m = RUBY_LOGGER.match(message)
             if m is not None:
                 return self._prefixed(doc, m["level"], m["rid"] or "", m["rest"], stream, normalise=True)
+        if first in _EXTENSION_FIRST:
+            line_type = self._extension_text(doc, message)
+            if line_type is not None:
+                return line_type
         if first in RUST_TRACING_FIRST or RUST_INVOKE_SPAN in message:
             rust = read_rust_tracing(message)
             if rust is not None:
                 level, request_id, trace_header, rest = rust
                 if trace_header:
                     doc["traceId"] = trace_id_of(trace_header)
+                if rest.startswith(TRACING_TARGETS):  # an extension's tracing (Lambda Web Adapter)
+                    if request_id:
+                        doc["faas.invocation_id"] = request_id
+                    return self._extension(doc, level)
                 return self._prefixed(doc, level, request_id, rest, stream)
         return self._bare(doc, message, stream)
+
+    @staticmethod
+    def _extension(doc: Document, severity: str | None) -> str:
+        """An extension's own line (see :mod:`lambdalens.parsing.extensions`), at its level."""
+        if severity is not None:
+            doc["severity.text"] = severity
+        return EXTENSION
+
+    def _extension_text(self, doc: Document, message: str) -> str | None:
+        """EXTENSION for a text line of a known extension; None (``doc`` untouched) for another."""
+        known = text_extension(message)
+        return self._extension(doc, known[1]) if known is not None else None
 
     def _bracket_line(self, doc: Document, message: str, stream: _Stream) -> str | None:
         """Python runtime lines: ``[LEVEL]\\t<ts>\\t<request id>\\t...`` and ``[ERROR] <type>: ...``."""
@@ -711,7 +750,7 @@ class BatchParser:
             return self._python_unhandled(doc, message, stream)
         parts = split_python_prefix(message)
         if parts is None:
-            return None
+            return self._extension_text(doc, message)
         level, request_id, rest = parts
         return self._prefixed(doc, level, request_id, rest, stream)
 
@@ -722,6 +761,10 @@ class BatchParser:
         parts = split_tab_prefix(message)
         if parts is not None:
             level, request_id, rest = parts
+            if request_id in ZAP_LEVELS and rest.startswith(
+                ZAP_CALLERS
+            ):  # zap's console: <ts>\t<level>\t<caller>\t
+                return self._extension(doc, normalize_severity(request_id))
             return self._prefixed(doc, level, request_id, rest, stream)
         m = JAVA_LOG4J.match(message)
         if m is not None:
@@ -731,6 +774,8 @@ class BatchParser:
             rest = m["rest"]
             if rest.startswith(GO_HANDLER_PANIC):
                 return self._go_handler_panic(doc, rest, stream)
+            if rest.startswith(EXTENSION_PREFIXES):
+                return self._extension_text(doc, message)
             level = "INFO"
             m2 = LEADING_LEVEL.match(rest)
             if m2 is not None:
@@ -740,7 +785,7 @@ class BatchParser:
                 # aws-lambda-go logs the error object a handler returned: {"errorMessage", "errorType"}
                 return self._error_kind(doc, stream, UNHANDLED_ERROR)
             return kind
-        return None
+        return self._extension_text(doc, message)  # the Datadog Go agent's "<ts> UTC | DD_EXTENSION | ..."
 
     # Fast paths of runtime text lines: the same readers as _classify, minus its dispatch, and
     # for the commonest line (an application's, of the invocation the stream is in) minus
@@ -775,7 +820,7 @@ class BatchParser:
                     return True
             elif message[4:5] == "/":  # Go's log package: <YYYY/MM/DD hh:mm:ss> <rest>
                 m = GO_LOG.match(message)
-                if m is not None and not m["rest"].startswith(GO_HANDLER_PANIC):
+                if m is not None and not m["rest"].startswith(_GO_DECLINED):
                     rest = m["rest"]
                     m2 = LEADING_LEVEL.match(rest)
                     level = (normalize_severity(m2.group(1)) if m2 is not None else None) or "INFO"
