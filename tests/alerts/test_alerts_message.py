@@ -299,3 +299,33 @@ def test_every_kind_renders(kind: AlertKind) -> None:
         assert "orders-api" in m.text and "Request ID:" in m.text
         if digest:
             assert "and 37 more" in m.text and "in the last 15 min" in m.text
+
+
+@pytest.mark.parametrize("kind", list(AlertKind))
+def test_every_variant_of_every_kind_links_into_dashboards_with_the_time_set(kind: AlertKind) -> None:
+    m = render(alert(kind=kind), SETTINGS)
+    links = m.document["alert"]["links"]
+    invocation, board = links["opensearch_discover"], links["opensearch_dashboard"]
+    assert "#/view/lambdalens-lambda-logs-invocation?" in invocation
+    assert "faas.invocation_id:%2247fb8ace-f9d9-01ad-f496-6be9ef4fc306%22" in invocation
+    assert "#/view/lambdalens-lambda-logs-function?" in board and "faas.name:%22orders-api%22" in board
+    assert all(
+        "_g=(time:(from:'2024-05-01T" in url for key, url in links.items() if key.startswith("opensearch")
+    )
+    search = links.get("opensearch_search")
+    expected = {
+        AlertKind.TIMEOUT: "timeouts", AlertKind.OUT_OF_MEMORY: "oom", AlertKind.INIT_ERROR: "init-errors",
+        AlertKind.NEW_ERROR: "errors", AlertKind.ERROR_BURST: "errors",
+    }.get(kind)  # fmt: skip
+    assert (search is None) == (expected is None)
+    if expected:
+        assert f"#/view/lambdalens-lambda-logs-{expected}?" in search
+    for url in links.values():  # the text, the chat buttons and the machine JSON carry the same links
+        assert url in m.text
+        assert any(url in step for step in m.chatbot["content"]["nextSteps"])
+    assert (
+        orjson.loads(m.publish_kwargs("arn:aws:sns:us-east-1:123456789012:alerts")["Message"])["sqs"].count(
+            invocation
+        )
+        == 2
+    )  # the alert's links and the chat's next steps
