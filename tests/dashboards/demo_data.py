@@ -140,3 +140,14 @@ def index_demo(url: str, prefix: str, scale: str = "small", seed: int = 42) -> D
         fingerprints=fingerprints,
         arm64=tuple(sorted(n for n, a in architectures.items() if a == "arm64")),
     )
+
+
+if __name__ == "__main__":  # the README picture: index the demo's data into a running node
+    import sys
+
+    if len(sys.argv) < 2:
+        sys.exit("usage: python tests/dashboards/demo_data.py URL [PREFIX] [small|full]")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    with aws_in_process():
+        data = index_demo(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "lambda-logs", *sys.argv[3:4])
+    print(f"indexed the demo's documents into {sys.argv[1]} ({data.prefix}-*): {json.dumps(data.functions)[:200]}…")

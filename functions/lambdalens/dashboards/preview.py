@@ -408,7 +408,7 @@ CHROMIUM_NAMES: Final = ("chromium", "chromium-browser", "google-chrome")
 PAGE_WIDTH: Final = 1280
 
 
-def screenshot(page: Path, png: Path, scale: float = 0.75) -> None:
+def screenshot(page: Path, png: Path, scale: float = 0.7) -> None:
     """A PNG of ``page`` taken by headless Chromium; :class:`RuntimeError` when there is none
     or it fails. The window is as tall as the two dashboards' grids."""
     browser = next((shutil.which(name) for name in CHROMIUM_NAMES if shutil.which(name)), None)
