@@ -150,4 +150,6 @@ if __name__ == "__main__":  # the README picture: index the demo's data into a r
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     with aws_in_process():
         data = index_demo(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "lambda-logs", *sys.argv[3:4])
-    print(f"indexed the demo's documents into {sys.argv[1]} ({data.prefix}-*): {json.dumps(data.functions)[:200]}…")
+    print(
+        f"indexed the demo's documents into {sys.argv[1]} ({data.prefix}-*): {json.dumps(data.functions)[:200]}…"
+    )
