@@ -20,7 +20,8 @@ import/*.ts, src/core/server/http/lifecycle_handlers.ts):
   missing reference is there nothing is written; successes list what would be;
 * objects are keyed by type and id: an overwrite replaces, never duplicates;
 * the ``securitytenant`` header (``global``, ``private``/``__user__``) picks a separate store;
-* basic auth when the server is given credentials (401 otherwise).
+* basic auth when the server is given credentials (401 otherwise), or an AWS SigV4 signature
+  for service ``es`` (403 otherwise, as Amazon OpenSearch Service answers), over TLS.
 
 ``GET [<base path>]/api/saved_objects/_find?type=T`` lists a tenant's objects (for assertions);
 ``requests`` records every request (method, path, headers, body).
@@ -29,14 +30,20 @@ import/*.ts, src/core/server/http/lifecycle_handlers.ts):
 from __future__ import annotations
 
 import base64
+import hmac
+import ipaddress
 import json
+import re
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -70,9 +77,20 @@ class Recorded:
     body: bytes
 
 
+@dataclass(frozen=True)
+class SigV4Key:
+    """What the server checks an AWS Signature Version 4 against (service ``es``)."""
+
+    access_key: str
+    secret_key: str
+    token: str | None
+    region: str
+
+
 @dataclass
 class ContractState:
     credentials: tuple[str, str] | None = None
+    sigv4: SigV4Key | None = None
     stores: dict[str, dict[tuple[str, str], dict[str, Any]]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -211,12 +229,33 @@ class _Handler(BaseHTTPRequestHandler):
     def _fail(self, status: int, error: str, message: str) -> None:
         self._send(status, {"statusCode": status, "error": error, "message": message})
 
-    def _authorized(self) -> bool:
-        expected = self.server.state.credentials
-        if expected is None:
+    def _authorized(self, method: str, body: bytes) -> bool:
+        state = self.server.state
+        if state.sigv4 is not None:
+            return self._signed(state.sigv4, method, body)
+        if state.credentials is None:
             return True
-        token = base64.b64encode(f"{expected[0]}:{expected[1]}".encode()).decode()
+        token = base64.b64encode(f"{state.credentials[0]}:{state.credentials[1]}".encode()).decode()
         return self.headers.get("authorization") == f"Basic {token}"
+
+    def _signed(self, key: SigV4Key, method: str, body: bytes) -> bool:
+        """Recompute the request's SigV4 signature (service es) as Amazon OpenSearch Service does."""
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        match = re.match(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/es/aws4_request, "
+                         r"SignedHeaders=([^,]+), Signature=([0-9a-f]+)$", self.headers.get("authorization", ""))  # fmt: skip
+        if match is None or match.group(1) != key.access_key or match.group(3) != key.region:
+            return False
+        signed = {h: self.headers.get(h, "") for h in match.group(4).split(";")}
+        request = AWSRequest(
+            method=method, url=f"https://{self.headers['host']}{self.path}", data=body, headers=signed
+        )
+        request.context["timestamp"] = self.headers.get("x-amz-date", "")
+        auth = SigV4Auth(Credentials(key.access_key, key.secret_key, key.token), "es", key.region)
+        expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+        return hmac.compare_digest(expected, match.group(5))
 
     def _route(self, method: str) -> tuple[str, dict[str, list[str]]] | None:
         parts = urlsplit(self.path)
@@ -225,11 +264,21 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         with self.server.state.lock:
             self.server.state.requests.append(
-                Recorded(method, parts.path, parts.query, dict(self.headers.items()), body)
+                Recorded(
+                    method, parts.path, parts.query, {k.lower(): v for k, v in self.headers.items()}, body
+                )
             )
         self._body = body
-        if not self._authorized():
-            self._fail(401, "Unauthorized", "Authentication required")
+        if not self._authorized(method, body):
+            if self.server.state.sigv4 is not None:
+                self._send(
+                    403,
+                    {
+                        "message": "The request signature we calculated does not match the signature you provided."
+                    },
+                )
+            else:
+                self._fail(401, "Unauthorized", "Authentication required")
             return None
         return path, parse_qs(parts.query)
 
@@ -287,10 +336,39 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, state: ContractState, base_path: str) -> None:
+    def __init__(self, state: ContractState, base_path: str, tls: ssl.SSLContext | None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state = state
         self.base_path = base_path.rstrip("/")
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+
+
+def self_signed(directory: Path) -> tuple[Path, ssl.SSLContext]:
+    """A certificate for 127.0.0.1 (the file clients trust) and the server's TLS context."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_file, key_file = directory / "contract.crt", directory / "contract.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return cert_file, context
 
 
 @dataclass
@@ -304,17 +382,22 @@ class ContractServer:
 
 @contextmanager
 def contract_server(
-    base_path: str = "", credentials: tuple[str, str] | None = None
+    base_path: str = "",
+    credentials: tuple[str, str] | None = None,
+    sigv4: SigV4Key | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[ContractServer]:
     """The server on 127.0.0.1 (an ephemeral port) until the block ends; ``url`` includes
-    ``base_path`` (``/_dashboards`` as on Amazon OpenSearch Service)."""
-    state = ContractState(credentials=credentials)
-    server = _Server(state, base_path)
+    ``base_path`` (``/_dashboards`` as on Amazon OpenSearch Service). ``credentials`` requires
+    basic auth, ``sigv4`` a valid signature; ``tls`` serves https."""
+    state = ContractState(credentials=credentials, sigv4=sigv4)
+    server = _Server(state, base_path, tls)
     thread = threading.Thread(target=server.serve_forever, name="dashboards-contract", daemon=True)
     thread.start()
     try:
         host, port = server.server_address[:2]
-        yield ContractServer(f"http://{host!s}:{port}{base_path}", state)
+        scheme = "https" if tls is not None else "http"
+        yield ContractServer(f"{scheme}://{host!s}:{port}{base_path}", state)
     finally:
         server.shutdown()
         server.server_close()

@@ -111,3 +111,14 @@ def test_a_dashboards_that_refuses_is_one_line_and_exit_2(
         err.startswith("lambdalens dashboards import: no saved-objects import API at")
         and err.count("\n") == 1
     )
+
+
+def test_import_signs_for_amazon_uses_basic_with_a_secret_and_nothing_elsewhere_by_default() -> None:
+    from lambdalens.cli.dashboards_cmd import default_import_auth
+
+    assert default_import_auth("https://search-x.eu-west-1.es.amazonaws.com/_dashboards", None) == "sigv4"
+    assert (
+        default_import_auth("https://search-x.eu-west-1.es.amazonaws.com/_dashboards", "arn:secret")
+        == "basic"
+    )
+    assert default_import_auth("http://localhost:5601", None) == "none"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboards_contract import ContractServer, contract_server
+from dashboards_contract import ContractServer, SigV4Key, contract_server, self_signed
 
 from lambdalens.config import OpenSearchConfig
 from lambdalens.dashboards import export_ndjson
@@ -172,3 +173,30 @@ def test_an_amazon_opensearch_service_endpoint_gets_its_dashboards_path() -> Non
         "https://search-logs-abc.eu-west-1.es.amazonaws.com/_dashboards"
     )
     assert dashboards_base("http://localhost:5601") == "http://localhost:5601"
+
+
+def test_sigv4_signs_the_import_for_service_es_over_tls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "secret",
+        "AWS_REGION": "eu-west-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    cert, tls = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts the server's certificate
+    key = SigV4Key("AKIDEXAMPLE", "secret", None, "eu-west-1")
+    with contract_server("/_dashboards", sigv4=key, tls=tls) as server:
+        config = OpenSearchConfig(endpoint=server.url, auth="sigv4", region="eu-west-1")
+        assert import_objects(config, export_ndjson(), tenant="global").success
+        assert (
+            server.state.requests[-1]
+            .headers["authorization"]
+            .startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+        )
+        wrong = OpenSearchConfig(endpoint=server.url, auth="sigv4", region="us-east-1")
+        with pytest.raises(ImportFailed, match=r"refused the credentials \(HTTP 403\)"):
+            import_objects(wrong, export_ndjson(), overwrite=True)
