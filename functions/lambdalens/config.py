@@ -41,6 +41,7 @@ ENV_DEAD_LETTER_BUCKET = "DEAD_LETTER_BUCKET"
 ENV_DEAD_LETTER_PREFIX = "DEAD_LETTER_PREFIX"
 ENV_BULK_MAX_BYTES = "BULK_MAX_BYTES"
 ENV_BULK_MAX_ITEMS = "BULK_MAX_ITEMS"
+ENV_BULK_CONCURRENCY = "BULK_CONCURRENCY"
 ENV_DEADLINE_MARGIN_MS = "DEADLINE_MARGIN_MS"
 ENV_RETRY_BASE_MS = "RETRY_BASE_MS"
 ENV_RETRY_MAX_MS = "RETRY_MAX_MS"
@@ -48,6 +49,9 @@ ENV_MAX_BODY_CHARS = "MAX_BODY_CHARS"
 
 Auth = Literal["sigv4", "aoss", "basic", "none"]
 AUTH_MODES: tuple[Auth, ...] = ("sigv4", "aoss", "basic", "none")
+#: ``_bulk`` requests one invocation keeps in flight at once (see ``make bench``'s --sweep).
+DEFAULT_BULK_CONCURRENCY = 1
+MAX_BULK_CONCURRENCY = 16
 _INDEX_PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_.+-]{0,200}$")
 
 
@@ -110,6 +114,7 @@ class ParserConfig:
     index_prefix: str = DEFAULT_INDEX_PREFIX
     bulk_max_bytes: int = DEFAULT_MAX_BYTES
     bulk_max_items: int = DEFAULT_MAX_ITEMS
+    bulk_concurrency: int = DEFAULT_BULK_CONCURRENCY
     deadline_margin_ms: int = 10_000
     retry_base_ms: int = 200
     retry_max_ms: int = 10_000
@@ -123,6 +128,12 @@ class ParserConfig:
         if not 1024 <= self.bulk_max_bytes <= HARD_MAX_BYTES:
             raise SettingsError(
                 ENV_BULK_MAX_BYTES, f"bytes between 1024 and {HARD_MAX_BYTES} (9 MiB)", self.bulk_max_bytes
+            )
+        if not 1 <= self.bulk_concurrency <= MAX_BULK_CONCURRENCY:
+            raise SettingsError(
+                ENV_BULK_CONCURRENCY,
+                f"an integer between 1 and {MAX_BULK_CONCURRENCY} (bulk requests in flight)",
+                self.bulk_concurrency,
             )
         if not self.dead_letter_bucket:
             raise SettingsError(
@@ -140,6 +151,7 @@ class ParserConfig:
             index_prefix=env_str(env, ENV_INDEX_PREFIX, DEFAULT_INDEX_PREFIX),
             bulk_max_bytes=env_int(env, ENV_BULK_MAX_BYTES, DEFAULT_MAX_BYTES, minimum=1024),
             bulk_max_items=env_int(env, ENV_BULK_MAX_ITEMS, DEFAULT_MAX_ITEMS, minimum=1),
+            bulk_concurrency=env_int(env, ENV_BULK_CONCURRENCY, DEFAULT_BULK_CONCURRENCY, minimum=1),
             deadline_margin_ms=env_int(env, ENV_DEADLINE_MARGIN_MS, 10_000, minimum=0),
             retry_base_ms=env_int(env, ENV_RETRY_BASE_MS, 200, minimum=1),
             retry_max_ms=env_int(env, ENV_RETRY_MAX_MS, 10_000, minimum=1),

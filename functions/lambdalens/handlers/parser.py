@@ -74,12 +74,13 @@ def build_runtime(env: dict[str, str] | None = None) -> Runtime:
     redactor = Redactor.from_env(environ)
     region = environ.get("AWS_REGION")
     indexer = BulkIndexer(
-        BulkTransport(make_client(config.opensearch)),
+        BulkTransport(make_client(config.opensearch, connections=max(4, config.bulk_concurrency))),
         index_prefix=config.index_prefix,
         max_bytes=config.bulk_max_bytes,
         max_items=config.bulk_max_items,
         request_timeout=config.opensearch.timeout_seconds,
         backoff=Backoff(base_ms=config.retry_base_ms, max_ms=config.retry_max_ms),
+        concurrency=config.bulk_concurrency,
     )
     dead_letters = DeadLetterWriter(
         boto3.client("s3", region_name=region), config.dead_letter_bucket, config.dead_letter_prefix

@@ -10,6 +10,11 @@
   rejected too, it is returned as rejected for the dead-letter bucket.
 * What the deadline leaves undone is returned as pending: the caller reports its records as
   batch item failures and Kinesis redelivers them (``_id`` keeps that idempotent).
+
+Up to ``concurrency`` requests are in flight at once, each on a worker thread that only sends
+it; the next body is serialised while they are out. Everything else — reading the answers,
+splitting, safe forms, the report — happens on the calling thread, and a retry round starts
+(after its backoff) only when every request of the round before has been answered.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -41,6 +47,8 @@ PENDING = "pending"  # not done before the deadline, or OpenSearch refused the r
 
 
 class Transport(Protocol):
+    """Sends one ``_bulk`` body; called from several threads at once when ``concurrency`` > 1."""
+
     def send(self, body: bytes, timeout: float) -> dict[str, object]: ...
 
 
@@ -54,7 +62,8 @@ class IndexReport:
     retried_items: int = 0  # documents sent again after a transient failure, each counted once
     retried_requests: int = 0
     splits: int = 0
-    http_seconds: float = 0.0
+    http_seconds: float = 0.0  # wall-clock time with at least one request in flight
+    body_bytes: int = 0  # sent, before any compression by the client
 
     def count(self, outcome: str) -> int:
         return sum(1 for s in self.status if s == outcome)
@@ -71,101 +80,150 @@ class BulkIndexer:
     request_timeout: float = 30.0
     backoff: Backoff = field(default_factory=Backoff)
     clock: Callable[[], float] = time.perf_counter
+    concurrency: int = 1  # requests in flight at once (the parser's default: BULK_CONCURRENCY)
 
     def index(self, docs: list[Document], deadline: Deadline) -> IndexReport:
         report = IndexReport(status=[PENDING] * len(docs))
-        variant: dict[int, Document] = {}  # safe forms of content-rejected documents
-        todo = list(range(len(docs)))
+        with ThreadPoolExecutor(max(1, self.concurrency), thread_name_prefix="lambdalens-bulk") as pool:
+            call = _Call(self, docs, deadline, pool, report)
+            call.run()
+        report.http_seconds = _covered(call.spans)
+        return report
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """What one request came back with, and when it was out."""
+
+    started: float
+    ended: float
+    answer: dict[str, object] | None = None
+    error: BulkRequestError | None = None
+
+
+def _send(indexer: BulkIndexer, body: bytes, timeout: float) -> _Sent:
+    """Runs on a worker thread: the request and nothing else."""
+    started = indexer.clock()
+    try:
+        answer = indexer.transport.send(body, timeout)
+    except BulkRequestError as exc:
+        return _Sent(started, indexer.clock(), error=exc)
+    return _Sent(started, indexer.clock(), answer=answer)
+
+
+@dataclass
+class _Call:
+    """The state of one :meth:`BulkIndexer.index` call; touched by the calling thread only."""
+
+    indexer: BulkIndexer
+    docs: list[Document]
+    deadline: Deadline
+    pool: Executor
+    report: IndexReport
+    variant: dict[int, Document] = field(default_factory=dict)  # safe forms of content-rejected documents
+    retry: list[int] = field(default_factory=list)
+    rejected_now: list[int] = field(default_factory=list)
+    queue: list[list[int]] = field(default_factory=list)
+    in_flight: dict[Future[_Sent], list[int]] = field(default_factory=dict)
+    spans: list[tuple[float, float]] = field(default_factory=list)
+
+    def run(self) -> None:
+        """Rounds until every document is settled, the retries are exhausted or time is up."""
+        todo = list(range(len(self.docs)))
         retried: set[int] = set()
         attempt = 0
         while todo:
-            retry: list[int] = []
-            rejected_now: list[int] = []
-            queue = [todo]
-            while queue:
-                group = queue.pop(0)
-                if deadline.expired():
-                    self._leave_pending(report, [i for g in [group, *queue] for i in g], "deadline")
-                    queue.clear()
-                    retry.clear()
-                    break
-                self._send_group(group, docs, variant, report, deadline, retry, rejected_now, queue)
+            self._send_round(todo)
             new_safe_forms: set[int] = set()
-            for i in rejected_now:
-                if i in variant:  # the safe form was rejected too
-                    report.status[i] = REJECTED
+            for i in self.rejected_now:
+                if i in self.variant:  # the safe form was rejected too
+                    self.report.status[i] = REJECTED
                     continue
-                variant[i] = safe_form(docs[i], report.reasons[i])
+                self.variant[i] = safe_form(self.docs[i], self.report.reasons[i])
                 new_safe_forms.add(i)
-                retry.append(i)  # resend at once in its safe form
-            if not retry:
+                self.retry.append(i)  # resend at once in its safe form
+            if not self.retry:
                 break
-            if not new_safe_forms.issuperset(retry):  # something transient failed: back off first
+            if not new_safe_forms.issuperset(self.retry):  # something transient failed: back off first
                 attempt += 1
-                if not self.backoff.wait(attempt, deadline):
-                    self._leave_pending(report, retry, "retries exhausted before the deadline")
+                if not self.indexer.backoff.wait(attempt, self.deadline):
+                    self._leave_pending(self.retry, "retries exhausted before the deadline")
                     break
-                retried.update(i for i in retry if i not in new_safe_forms)
-                report.retried_items = len(retried)
-            todo = sorted(retry)
-        return report
+                retried.update(i for i in self.retry if i not in new_safe_forms)
+                self.report.retried_items = len(retried)
+            todo = sorted(self.retry)
 
-    # ------------------------------------------------------------------
-    def _send_group(
-        self,
-        group: list[int],
-        docs: list[Document],
-        variant: dict[int, Document],
-        report: IndexReport,
-        deadline: Deadline,
-        retry: list[int],
-        rejected_now: list[int],
-        queue: list[list[int]],
-    ) -> None:
+    def _send_round(self, todo: list[int]) -> None:
+        """Send ``todo`` once; afterwards each item is settled, in ``retry`` or in ``rejected_now``."""
+        self.retry, self.rejected_now, self.queue = [], [], [todo]
+        while self.queue or self.in_flight:
+            if not self.queue:  # what is left is out: its answers may split bodies again
+                self._collect()
+                continue
+            group = self.queue.pop(0)
+            if self.deadline.expired():
+                while self.in_flight:
+                    self._collect()
+                self._leave_pending([i for g in [group, *self.queue] for i in g], "deadline")
+                self.queue.clear()
+                self.retry.clear()
+                return
+            self._send_group(group)
+
+    def _send_group(self, group: list[int]) -> None:
         """Send ``group`` (indices into ``docs``) in as many bodies as the limits need."""
+        indexer = self.indexer
         offset = 0
         chunks = build_chunks(
-            (variant.get(i, docs[i]) for i in group), self.index_prefix, self.max_bytes, self.max_items
+            (self.variant.get(i, self.docs[i]) for i in group),
+            indexer.index_prefix,
+            indexer.max_bytes,
+            indexer.max_items,
         )
-        for chunk in chunks:
+        for chunk in chunks:  # built while the requests before it are out
             members = group[offset : offset + len(chunk)]
             offset += len(chunk)
-            if deadline.expired():
-                self._leave_pending(report, group[offset - len(chunk) :], "deadline")
+            body = bytes(chunk.body)
+            while len(self.in_flight) >= max(1, indexer.concurrency):
+                self._collect()
+            if self.deadline.expired():
+                self._leave_pending(group[offset - len(chunk) :], "deadline")
                 return
-            timeout = max(0.5, min(self.request_timeout, deadline.left_ms() / 1000))
-            started = self.clock()
-            report.requests += 1
-            try:
-                answer = self.transport.send(bytes(chunk.body), timeout)
-            except PayloadTooLarge as exc:
-                self._split_or_reject(members, str(exc), report, rejected_now, queue)
-                continue
-            except BulkRequestError as exc:
-                if exc.retryable:
-                    report.retried_requests += 1
-                    retry.extend(members)
-                    for i in members:
-                        report.reasons[i] = str(exc)
-                elif exc.status == 400:  # a body OpenSearch cannot read: isolate the item that breaks it
-                    self._split_or_reject(members, str(exc), report, rejected_now, queue)
-                else:  # 401/403/404/...: a configuration problem, not the data's: redeliver later
-                    logger.error("bulk request refused: %s", exc)
-                    self._leave_pending(report, members, str(exc))
-                continue
-            finally:
-                report.http_seconds += self.clock() - started
-            self._read_items(members, variant, answer, report, retry, rejected_now)
+            timeout = max(0.5, min(indexer.request_timeout, self.deadline.left_ms() / 1000))
+            self.report.requests += 1
+            self.report.body_bytes += len(body)
+            self.in_flight[self.pool.submit(_send, indexer, body, timeout)] = members
 
-    def _read_items(
-        self,
-        members: list[int],
-        variant: dict[int, Document],
-        answer: dict[str, object],
-        report: IndexReport,
-        retry: list[int],
-        rejected_now: list[int],
-    ) -> None:
+    def _collect(self) -> None:
+        """Wait for at least one request in flight and read what came back."""
+        done, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            members = self.in_flight.pop(future)
+            sent = future.result()
+            self.spans.append((sent.started, sent.ended))
+            if sent.error is None:
+                assert sent.answer is not None
+                self._read_items(members, sent.answer)
+            else:
+                self._failed(members, sent.error)
+
+    def _failed(self, members: list[int], exc: BulkRequestError) -> None:
+        report = self.report
+        if isinstance(exc, PayloadTooLarge):
+            self._split_or_reject(members, str(exc))
+        elif exc.retryable:
+            report.retried_requests += 1
+            self.retry.extend(members)
+            for i in members:
+                report.reasons[i] = str(exc)
+        elif exc.status == 400:  # a body OpenSearch cannot read: isolate the item that breaks it
+            self._split_or_reject(members, str(exc))
+        else:  # 401/403/404/...: a configuration problem, not the data's: redeliver later
+            logger.error("bulk request refused: %s", exc)
+            self._leave_pending(members, str(exc))
+
+    def _read_items(self, members: list[int], answer: dict[str, object]) -> None:
+        report = self.report
         items = answer.get("items")
         if not isinstance(items, list) or len(items) != len(members):
             # Cannot tell which item is which: resend them all (409s make that safe).
@@ -174,39 +232,46 @@ class BulkIndexer:
             )
             for i in members:
                 report.reasons[i] = reason
-            retry.extend(members)
+            self.retry.extend(members)
             return
         for i, item in zip(members, items, strict=True):
             result = next(iter(item.values())) if isinstance(item, dict) and item else {}
             status = result.get("status", 0) if isinstance(result, dict) else 0
             if 200 <= status < 300:
-                report.status[i] = SAFE_FORM if i in variant else INDEXED
+                report.status[i] = SAFE_FORM if i in self.variant else INDEXED
             elif status == 409:
                 report.status[i] = DUPLICATE
             elif status in RETRYABLE_STATUSES:
                 report.reasons[i] = f"HTTP {status} {_error_text(result)}"
-                retry.append(i)
+                self.retry.append(i)
             else:
                 report.reasons[i] = f"rejected: HTTP {status} {_error_text(result)}"
-                rejected_now.append(i)
+                self.rejected_now.append(i)
 
-    @staticmethod
-    def _split_or_reject(
-        members: list[int], reason: str, report: IndexReport, rejected_now: list[int], queue: list[list[int]]
-    ) -> None:
+    def _split_or_reject(self, members: list[int], reason: str) -> None:
         if len(members) > 1:
-            report.splits += 1
+            self.report.splits += 1
             half = len(members) // 2
-            queue[:0] = [members[:half], members[half:]]
+            self.queue[:0] = [members[:half], members[half:]]
         else:
-            report.reasons[members[0]] = f"rejected: {reason}"
-            rejected_now.append(members[0])
+            self.report.reasons[members[0]] = f"rejected: {reason}"
+            self.rejected_now.append(members[0])
 
-    @staticmethod
-    def _leave_pending(report: IndexReport, members: list[int], reason: str) -> None:
+    def _leave_pending(self, members: list[int], reason: str) -> None:
         for i in members:
-            if report.status[i] == PENDING:
-                report.reasons[i] = reason
+            if self.report.status[i] == PENDING:
+                self.report.reasons[i] = reason
+
+
+def _covered(spans: list[tuple[float, float]]) -> float:
+    """Seconds covered by at least one of ``spans`` (overlapping requests count once)."""
+    total = 0.0
+    end = float("-inf")
+    for start, stop in sorted(spans):
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return total
 
 
 def _error_text(result: object) -> str:
