@@ -26,8 +26,11 @@ test: lint
 demo: $(STAMP)
 	$(BIN)/lambdalens demo $(DEMO_ARGS)
 
+# The parser against its decode floor, then the handler end to end into a real local OpenSearch
+# node against the bulk floor (Java 17+). E.g. make bench BENCH_E2E_ARGS="--sweep"
 bench: $(STAMP)
 	$(BIN)/lambdalens bench $(BENCH_ARGS)
+	$(BIN)/lambdalens bench --e2e $(BENCH_E2E_ARGS)
 
 # A real single-node OpenSearch 2.19 on 127.0.0.1:9200 in the foreground (Java 17+, Maven on first use).
 opensearch: $(STAMP)
