@@ -202,6 +202,12 @@ PREFIXED_TEMPLATES = [
     "2024-05-01 12:00:00  {level}  Handler - {rest}\n",
     '{level} Lambda runtime invoke{{requestId="{rid}"}}: {rest}\n',  # Rust's tracing
     ' {level} Lambda runtime invoke{{requestId="{rid}" xrayTraceId="Root=1-2-3"}}:a{{b="c"}}: {rest}\n',
+    # Java layouts: a request id first (bare, in brackets), Logback's default, the runtime's LambdaLogger
+    "{rid} {level}  OrderHandler:41 - {rest}\n",
+    "<{rid}> {level} OrderHandler:41 - {rest}\n",
+    "12:00:00.123 [main] {level} com.acme.orders.Handler - {rest}\n",
+    "2024-05-01 12:00:00,123 <{rid}> [main] {level} com.acme.Handler:41 - {rest}\n",
+    "[{level}] {rest}",
     # extensions' lines (parsing/extensions.py): zap's console encoder, Go's log package, Lambda Web Adapter
     "2024-05-01T12:00:00.123Z\t{level}\tservice/telemetry.go:90\t{rest}\n",
     "2024/05/01 12:00:00 [collector] {rest}\n",

@@ -20,6 +20,7 @@ Pure: no I/O, no global state.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -78,9 +79,9 @@ from lambdalens.parsing.text_formats import (
     EXCEPTION_HEADER,
     GO_HANDLER_PANIC,
     GO_LOG,
-    GO_PANIC,
     IMPORT_MODULE_ERROR,
     JAVA_CLASS_LOADING,
+    JAVA_LAYOUT_FIRST,
     JAVA_LOG4J,
     LEADING_LEVEL,
     PROCESS_EXITED,
@@ -104,6 +105,7 @@ from lambdalens.parsing.text_formats import (
     read_rust_tracing,
     read_timeout,
     split_error_text,
+    split_java_layout,
     split_python_prefix,
     split_tab_prefix,
 )
@@ -118,8 +120,26 @@ _INFO = SEVERITY_NUMBER["INFO"]
 _ERROR_SEVERITIES = ("ERROR", "FATAL")
 #: Event types that move a stream's lifecycle state (see ``BatchParser._track_lifecycle``).
 _LIFECYCLE_TYPES = frozenset({START, INIT_START, INIT_ERROR, INIT_REPORT})
+_V8_HEAP_REPORT = "<--- Last few GCs --->"
+#: How the bare lines that _bare_marker reads start (runtimes' and Lambda's own lines)
+_BARE_MARKERS = (
+    "panic: ",
+    RUST_PANIC,
+    "FATAL ERROR: ",
+    *RUBY_ERROR_MARKERS,
+    IMPORT_MODULE_ERROR,
+    GO_HANDLER_PANIC,
+    "LAMBDA_WARNING: ",
+    _V8_HEAP_REPORT,
+    UNKNOWN_APPLICATION_ERROR,
+)
 #: Lines that the Go log fast path leaves to the general reader (Go's "<ts> <rest>" with this rest)
 _GO_DECLINED = (GO_HANDLER_PANIC, *EXTENSION_PREFIXES)
+# The start of such a line's rest: its level (as LEADING_LEVEL reads it), or one of those (one
+# regex call for both: each call costs the hot path as much as the line's other steps)
+_GO_REST_START = re.compile(
+    LEADING_LEVEL.pattern + "|(?P<declined>" + "|".join(re.escape(p) for p in _GO_DECLINED) + ")", re.I
+)
 #: First characters of extension lines _classify looks at itself ("[" ones: _bracket_line, digits: _digit_line)
 _EXTENSION_FIRST = EXTENSION_FIRST_CHARS - {"["}
 _PLATFORM_BY_FIRST_CHAR: dict[str, tuple[tuple[str, str], ...]] = {
@@ -595,9 +615,7 @@ class BatchParser:
             deep = message  # long enough to nest deeper than attributes keep: see _bound_depth
         else:
             deep = None
-        if "ts" in obj and "msg" in obj and json_extension(obj) is not None:  # an extension's zap line
-            event_type = self._json_object(doc, obj, stream)
-        elif "type" in obj:  # a platform record (START and REPORT are read here), or the general reader's
+        if "type" in obj:  # a platform record (START and REPORT are read here), or the general reader's
             kind = obj["type"]
             if kind == "platform.report" or kind == "platform.start":
                 record = obj.get("record")
@@ -719,6 +737,10 @@ class BatchParser:
             line_type = self._extension_text(doc, message)
             if line_type is not None:
                 return line_type
+        if first in JAVA_LAYOUT_FIRST and not first.isdigit():  # a request id first (digits: _digit_line)
+            java = split_java_layout(message)
+            if java is not None:
+                return self._prefixed(doc, *java, stream)
         if first in RUST_TRACING_FIRST or RUST_INVOKE_SPAN in message:
             rust = read_rust_tracing(message)
             if rust is not None:
@@ -769,6 +791,9 @@ class BatchParser:
         m = JAVA_LOG4J.match(message)
         if m is not None:
             return self._prefixed(doc, m["level"], m["rid"] or "", m["rest"], stream, normalise=True)
+        java = split_java_layout(message)
+        if java is not None:
+            return self._prefixed(doc, *java, stream)
         m = GO_LOG.match(message)
         if m is not None:  # Go's log package: "2024/05/01 12:00:00 message"
             rest = m["rest"]
@@ -818,14 +843,21 @@ class BatchParser:
                     doc, EXACT_SEVERITY.get(m["level"]), m["rid"] or "", m["rest"], stream
                 ):
                     return True
+            elif message[2:3] == ":" or message[8:9] == "-":  # Logback's time first, a request id first
+                java = split_java_layout(message)
+                if java is not None and self._plain_line(
+                    doc, EXACT_SEVERITY.get(java[0]), java[1], java[2], stream
+                ):
+                    return True
             elif message[4:5] == "/":  # Go's log package: <YYYY/MM/DD hh:mm:ss> <rest>
                 m = GO_LOG.match(message)
-                if m is not None and not m["rest"].startswith(_GO_DECLINED):
+                if m is not None:
                     rest = m["rest"]
-                    m2 = LEADING_LEVEL.match(rest)
-                    level = (normalize_severity(m2.group(1)) if m2 is not None else None) or "INFO"
-                    if self._plain_line(doc, level, "", rest, stream):
-                        return True
+                    m2 = _GO_REST_START.match(rest)  # its level, or the start of a line to decline
+                    if m2 is None or m2.group("declined") is None:
+                        level = (normalize_severity(m2.group(1)) if m2 is not None else None) or "INFO"
+                        if self._plain_line(doc, level, "", rest, stream):
+                            return True
         event_type = self._digit_line(doc, message, stream) or self._bare(doc, message, stream)
         self._complete(doc, event_type, stream, key)
         return True
@@ -880,6 +912,8 @@ class BatchParser:
         severity = normalize_severity(level) if normalise else level
         if severity:
             doc["severity.text"] = severity
+        if len(request_id) == 38 and request_id[0] == "<":  # log4j 1.x's <%X{AWSRequestId}>
+            request_id = request_id[1:-1]
         if len(request_id) == 36 and looks_like_request_id(request_id):
             doc["faas.invocation_id"] = request_id
         if rest.startswith(_NODE_ERROR_MARKERS):
@@ -953,7 +987,7 @@ class BatchParser:
         """The Python runtime's ``[ERROR] <type>: <message>`` record; None (``doc`` untouched)
         for a line the application printed with an ``[ERROR] `` prefix of its own."""
         m = PYTHON_UNHANDLED.match(message)
-        if m is None:
+        if m is None or PYTHON_TRACEBACK not in message:  # (the runtime always writes the Traceback line)
             return None
         doc["exception.type"] = m["type"]
         doc["exception.message"] = m["msg"] or ""
@@ -992,50 +1026,20 @@ class BatchParser:
         return self._error_kind(doc, stream, UNHANDLED_ERROR)
 
     def _bare(self, doc: Document, message: str, stream: _Stream) -> str:
+        """A line with no runtime prefix: a runtime's or Lambda's own (by its first words), an
+        error printed as text, or the function's ``print``."""
         if "Task timed out after " in message and is_lambda_timeout(message):
             return self._timeout(doc, message)
-        if message.startswith(GO_HANDLER_PANIC):
-            return self._go_handler_panic(doc, message, stream)
-        m = GO_PANIC.match(message)
-        if m is not None:
-            doc["exception.type"] = "panic"
-            doc["exception.message"] = m["msg"]
-            doc["severity.text"] = "ERROR"
-            return self._error_kind(doc, stream, UNHANDLED_ERROR)
-        if message.startswith(RUST_PANIC):
-            panic = read_rust_panic(message)
-            if panic is not None:
-                return self._rust_panic(doc, message, *panic, stream)
-        if message.startswith("FATAL ERROR: ") and "out of memory" in message:
-            doc["exception.type"] = "FATAL ERROR"
-            doc["exception.message"] = message[13:].strip()
-            doc["severity.text"] = "FATAL"
-            return OOM
-        if message.startswith(RUBY_ERROR_MARKERS):
-            return self._ruby_error(doc, message, stream)
-        if message.startswith(IMPORT_MODULE_ERROR):
-            return self._import_module_error(doc, message, stream)
-        if message.startswith("LAMBDA_WARNING: "):
-            return self._lambda_warning(doc, message, stream)
-        if message.startswith("<--- Last few GCs --->"):  # Node.js heap exhaustion, V8's report follows
-            doc["severity.text"] = "FATAL"
-            doc["exception.type"] = "FatalProcessOutOfMemory"
-            doc["exception.message"] = "JavaScript heap out of memory"
-            return OOM
-        m3 = RUNTIME_TRAILER.match(message)
-        if m3 is not None or (
-            message.startswith(UNKNOWN_APPLICATION_ERROR)
-            and message.rstrip("\r\n") == UNKNOWN_APPLICATION_ERROR
-        ):
-            # Lambda's line for an error the runtime posted: "Unknown application error occurred" and
-            # the type on the next line (Runtime.Unknown, Ruby's Function<NoMethodError>), or none
-            if m3 is not None:
-                doc["exception.type"] = m3["type"]
-                doc["exception.message"] = m3["msg"].removeprefix("Error: ")
-            else:
-                doc["exception.message"] = UNKNOWN_APPLICATION_ERROR
-            doc["severity.text"] = "ERROR"
-            return self._error_kind(doc, stream, UNHANDLED_ERROR)
+        if message.startswith(_BARE_MARKERS):  # (one call for all the first words below)
+            kind = self._bare_marker(doc, message, stream)
+            if kind is not None:
+                return kind
+        newline = message.find("\n")
+        if 0 < newline < len(message) - 2:  # a second line: Lambda's error type, under its message?
+            m = RUNTIME_TRAILER.match(message)
+            if m is not None:  # "Unknown application error occurred\nRuntime.Unknown", Ruby's Function<...>
+                doc["exception.type"] = m["type"]
+                return self._lambda_error(doc, m["msg"].removeprefix("Error: "), stream)
         if "Exception" in message or "Error" in message or "Traceback" in message or "Throwable" in message:
             exc_type, exc_message, trace = split_error_text(message)
             if exc_type is not None:
@@ -1101,6 +1105,50 @@ class BatchParser:
         doc["exception.type"] = "panic"
         doc["exception.message"] = text.rstrip("\r\n")
         doc["severity.text"] = "FATAL"
+        return self._error_kind(doc, stream, UNHANDLED_ERROR)
+
+    def _bare_marker(self, doc: Document, message: str, stream: _Stream) -> str | None:
+        """A bare line that starts with one of ``_BARE_MARKERS``: the runtimes' and Lambda's own
+        lines; None (``doc`` untouched) when the rest does not follow."""
+        if message.startswith("panic: "):  # Go
+            doc["exception.type"] = "panic"
+            doc["exception.message"] = message[7:].partition("\n")[0]
+            doc["severity.text"] = "ERROR"
+            return self._error_kind(doc, stream, UNHANDLED_ERROR)
+        if message.startswith(RUST_PANIC):
+            panic = read_rust_panic(message)
+            return self._rust_panic(doc, message, *panic, stream) if panic is not None else None
+        if message.startswith("FATAL ERROR: "):
+            if "out of memory" not in message:
+                return None
+            doc["exception.type"] = "FATAL ERROR"
+            doc["exception.message"] = message[13:].strip()
+            doc["severity.text"] = "FATAL"
+            return OOM
+        if message.startswith(RUBY_ERROR_MARKERS):
+            return self._ruby_error(doc, message, stream)
+        if message.startswith(IMPORT_MODULE_ERROR):
+            return self._import_module_error(doc, message, stream)
+        if message.startswith(GO_HANDLER_PANIC):
+            return self._go_handler_panic(doc, message, stream)
+        if message.startswith("LAMBDA_WARNING: "):
+            return self._lambda_warning(doc, message, stream)
+        if message.startswith(_V8_HEAP_REPORT):  # Node.js heap exhaustion, V8's report follows
+            doc["severity.text"] = "FATAL"
+            doc["exception.type"] = "FatalProcessOutOfMemory"
+            doc["exception.message"] = "JavaScript heap out of memory"
+            return OOM
+        if (
+            message.rstrip("\r\n") == UNKNOWN_APPLICATION_ERROR
+        ):  # Lambda's, with no type (else: RUNTIME_TRAILER)
+            return self._lambda_error(doc, UNKNOWN_APPLICATION_ERROR, stream)
+        return None
+
+    def _lambda_error(self, doc: Document, text: str, stream: _Stream) -> str:
+        """Lambda's line for an error the runtime posted: ``Unknown application error occurred`` and
+        the type on the next line (``Runtime.Unknown``, Ruby's ``Function<NoMethodError>``), or none."""
+        doc["exception.message"] = text
+        doc["severity.text"] = "ERROR"
         return self._error_kind(doc, stream, UNHANDLED_ERROR)
 
     def _ruby_error(self, doc: Document, message: str, stream: _Stream) -> str:

@@ -305,6 +305,9 @@ def _plan(shape: tuple[str, ...]) -> _Shape:
     targets = [field for _, action, field in steps if action in (_FIELD, _ID_FIELD, _SERVICE)]
     plain = (
         "type" not in shape
+        # zap's lines ("ts", "msg") take the general reader: they may be an extension's (the parser
+        # asks lambdalens.parsing.extensions there, so that other lines do not pay for it)
+        and not ("ts" in shape and "msg" in shape)
         and not any(action in (_ERROR, _ERROR_OBJECT, _TRACING_SPANS) for action in actions)
         and len(set(targets)) == len(targets)
         and actions.count(_LEVEL) + actions.count(_OTHER_LEVEL) <= 1

@@ -46,6 +46,28 @@ JAVA_LOG4J = re.compile(
     r"(?P<level>TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL)\s+(?P<rest>.*)",
     re.S,
 )
+# Other Java layouts, with their level: Logback's default ``HH:mm:ss.SSS [thread] LEVEL logger - msg``;
+# a pattern that starts with the request id (``%X{AWSRequestId} %-5p %c{1}:%L - %m%n``, log4j 1.x's
+# ``<%X{AWSRequestId}>`` in brackets); ``%d{ISO8601} <%X{AWSRequestId}> [%t] %-5p ...``. A time or a
+# request id comes before the level (a bare "ERROR ..." is no Java layout's).
+JAVA_LAYOUT = re.compile(
+    r"^(?:(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d++)?+Z?+|\d\d:\d\d:\d\d[.,]\d{3}) )?+"
+    r"(?:<?+(?P<rid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})>?+ )?+"
+    r"(?:\[[^\]\n]{1,80}+\] )?+(?P<level>TRACE|DEBUG|INFO|WARN|ERROR|FATAL) ++(?P<rest>.*)",
+    re.S,
+)
+#: The first characters of a line of JAVA_LAYOUT that no other reader takes: a request id's, its bracket
+JAVA_LAYOUT_FIRST = frozenset("0123456789abcdefABCDEF<")
+
+
+def split_java_layout(message: str) -> tuple[str, str, str] | None:
+    """A line of one of the JAVA_LAYOUT layouts -> (severity, request id or "", rest)."""
+    m = JAVA_LAYOUT.match(message)
+    if m is None or (m["ts"] is None and m["rid"] is None):
+        return None
+    return m["level"], m["rid"] or "", m["rest"]
+
+
 RUBY_LOGGER = re.compile(
     r"^[DIWEFA], \[[^\]]*\]\s+(?P<level>[A-Z]+)(?: (?P<rid>[0-9a-fA-F-]{36}))? -- [^:]*: (?P<rest>.*)", re.S
 )
