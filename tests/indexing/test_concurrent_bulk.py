@@ -6,23 +6,30 @@ rejections, the deadline — every event is indexed exactly once or dead-lettere
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import boto3
 import pytest
+from opensearchpy import OpenSearch
 
 from indexing.fault_proxy import FaultProxy
 from indexing.test_faults import BUCKET, batch, dead_letters, event_ids, indexed_ids, run
+from lambdalens.bench.workload import generate_payloads, kinesis_event
 from lambdalens.config import ENV_BULK_CONCURRENCY, OpenSearchConfig
+from lambdalens.decoding import iter_kinesis_event
 from lambdalens.handlers import parser as parser_handler
 from lambdalens.indexing.client import BulkTransport, make_client
 from lambdalens.indexing.dead_letter import DeadLetterWriter
 from lambdalens.indexing.indexer import BulkIndexer
+from lambdalens.parsing import Document, parse_payloads
 from lambdalens.pipeline import BatchOutcome, Pipeline
+from lambdalens.redaction import Redactor
 from lambdalens.retry import Backoff
 from lambdalens.settings import SettingsError
 
@@ -75,7 +82,12 @@ def s3(aws_env: None) -> Any:
 
 
 def make_pipeline(
-    url: str, prefix: str, s3: Any, timeout: float = 5.0, compress: bool = False
+    url: str,
+    prefix: str,
+    s3: Any,
+    timeout: float = 5.0,
+    compress: bool = False,
+    hook: Callable[[Document], Mapping[str, int]] | None = None,
 ) -> tuple[Pipeline, CountingTransport]:
     config = OpenSearchConfig(endpoint=url, auth="none", timeout_seconds=timeout, compress=compress)
     transport = CountingTransport(BulkTransport(make_client(config, connections=CONCURRENCY)), CONCURRENCY)
@@ -87,7 +99,9 @@ def make_pipeline(
         backoff=Backoff(base_ms=10, max_ms=50, rng=random.Random(1)),
         concurrency=CONCURRENCY,
     )
-    pipeline = Pipeline(indexer=indexer, dead_letters=DeadLetterWriter(s3, BUCKET), region="us-east-1")
+    pipeline = Pipeline(
+        indexer=indexer, dead_letters=DeadLetterWriter(s3, BUCKET), region="us-east-1", document_hook=hook
+    )
     return pipeline, transport
 
 
@@ -186,6 +200,69 @@ def test_deadline_leaves_the_rest_pending_and_redelivery_completes_without_dupli
     proxy.faults.statuses = []
     again, _ = make_pipeline(proxy.url, prefix, s3)
     assert_exactly_once(proxy.url, prefix, event, run(again, event))
+
+
+SECRET = "hunter2-Secret"
+
+
+def leaky_batch() -> dict[str, Any]:
+    """600 real-format events, the application's lines logging a password, one of them 40,000
+    characters long."""
+    payloads = generate_payloads(events=600, seed=3, functions=6)
+    for payload in payloads:
+        for event in payload["logEvents"]:
+            if "processed order" in event["message"]:
+                event["message"] = event["message"].replace("processed order", f"password={SECRET} order")
+    payloads[5]["logEvents"][0]["message"] = f"password={SECRET} " + "x" * 40_000
+    return kinesis_event(payloads)
+
+
+def redacted_first(event: dict[str, Any]) -> dict[str, int]:
+    """The redaction counts of redacting every document of the batch before indexing any."""
+    payloads = [p for r in iter_kinesis_event(event) if hasattr(r, "payloads") for p in r.payloads]
+    counts: Counter[str] = Counter()
+    redactor = Redactor()
+    for doc in parse_payloads(payloads, region="us-east-1"):
+        counts.update(parser_handler.redact_parsed(redactor, doc))
+    return dict(counts)
+
+
+class CountingHook:
+    """The handler's redaction, counting the documents it sees."""
+
+    def __init__(self) -> None:
+        self.redactor = Redactor()
+        self.seen: Counter[str] = Counter()
+
+    def __call__(self, doc: Document) -> Mapping[str, int]:
+        self.seen[str(doc["log.record.uid"])] += 1
+        return parser_handler.redact_parsed(self.redactor, doc)
+
+
+def test_every_document_is_redacted_once_before_it_is_sent(proxy: FaultProxy, prefix: str, s3: Any) -> None:
+    event, hook = leaky_batch(), CountingHook()
+    pipeline, _ = make_pipeline(proxy.url, prefix, s3, hook=hook)
+    outcome = run(pipeline, event)
+    assert_exactly_once(proxy.url, prefix, event, outcome)
+    assert set(hook.seen.values()) == {1} and len(hook.seen) == len(outcome.docs)
+    assert outcome.redactions == redacted_first(event) and outcome.redactions["password"] > 200
+    hits = OpenSearch(proxy.url).search(index=f"{prefix}-*", body={"size": 10_000})["hits"]["hits"]
+    assert len(hits) == len(outcome.docs) and SECRET not in json.dumps(hits)
+    (letter,) = dead_letters(s3)  # the long one: indexed cut, whole (and redacted) in the bucket
+    assert letter.reason == "truncated" and SECRET not in json.dumps(letter.document)
+
+
+def test_documents_the_deadline_leaves_unsent_are_redacted_and_counted_too(
+    proxy: FaultProxy, prefix: str, s3: Any
+) -> None:
+    event, hook = leaky_batch(), CountingHook()
+    proxy.faults.statuses = [503] * 10_000
+    pipeline, _ = make_pipeline(proxy.url, prefix, s3, hook=hook)
+    outcome = run(pipeline, event, seconds=1.0)
+    assert len(outcome.failed) == len(event["Records"])
+    assert set(hook.seen.values()) == {1} and len(hook.seen) == len(outcome.docs)
+    assert outcome.redactions == redacted_first(event)
+    assert outcome.counts()["truncated"] == 1 and [d.reason for d in dead_letters(s3)] == ["truncated"]
 
 
 def test_the_handler_sends_as_many_requests_at_once_as_bulk_concurrency_says(aws_env: None) -> None:

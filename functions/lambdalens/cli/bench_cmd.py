@@ -120,7 +120,10 @@ def print_e2e(result: dict[str, Any]) -> None:
     print(
         f"ratio        {result['ratio_to_bulk_floor']:>10}          (target >= {result['target']['ratio_to_bulk_floor']})"
     )
-    print(f"e2e time     parsing {result['parse_share']:.0%}, HTTP {result['http_share']:.0%}")
+    print(
+        f"e2e time     parsing {result['parse_share']:.0%} (decode + parse, before the first request;"
+        f" redaction runs while requests are out), HTTP {result['http_share']:.0%} (a request out)"
+    )
     cpu = result["cpu_ms_per_1k_events"]
     print(
         f"CPU          e2e {cpu['e2e']['client']} ms client + {cpu['e2e']['node']} ms node per 1,000 events;"

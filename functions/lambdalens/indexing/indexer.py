@@ -46,6 +46,10 @@ REJECTED = "rejected"  # rejected even in safe form: dead-letter it
 PENDING = "pending"  # not done before the deadline, or OpenSearch refused the request: redeliver
 
 
+#: What the caller does to a document before it is sent: ``prepare(position, document)``.
+Prepare = Callable[[int, Document], object]
+
+
 class Transport(Protocol):
     """Sends one ``_bulk`` body; called from several threads at once when ``concurrency`` > 1."""
 
@@ -82,11 +86,15 @@ class BulkIndexer:
     clock: Callable[[], float] = time.perf_counter
     concurrency: int = 1  # requests in flight at once (the parser's default: BULK_CONCURRENCY)
 
-    def index(self, docs: list[Document], deadline: Deadline) -> IndexReport:
+    def index(self, docs: list[Document], deadline: Deadline, prepare: Prepare | None = None) -> IndexReport:
+        """Index ``docs``; ``prepare(i, docs[i])`` (redaction, truncation) runs once for every
+        document, on this thread, just before its first serialisation — so while earlier
+        requests are out — and, for those never sent, before this returns."""
         report = IndexReport(status=[PENDING] * len(docs))
         with ThreadPoolExecutor(max(1, self.concurrency), thread_name_prefix="lambdalens-bulk") as pool:
-            call = _Call(self, docs, deadline, pool, report)
+            call = _Call(self, docs, deadline, pool, report, prepare)
             call.run()
+        call.prepare_rest()
         report.http_seconds = _covered(call.spans)
         return report
 
@@ -120,6 +128,8 @@ class _Call:
     deadline: Deadline
     pool: Executor
     report: IndexReport
+    prepare: Prepare | None = None
+    prepared: int = 0  # documents before this position have been prepared
     variant: dict[int, Document] = field(default_factory=dict)  # safe forms of content-rejected documents
     retry: list[int] = field(default_factory=list)
     rejected_now: list[int] = field(default_factory=list)
@@ -171,28 +181,55 @@ class _Call:
             self._send_group(group)
 
     def _send_group(self, group: list[int]) -> None:
-        """Send ``group`` (indices into ``docs``) in as many bodies as the limits need."""
+        """Send ``group`` (indices into ``docs``) in as many bodies as the limits need.
+
+        Each body is cut from the next ``max_items`` documents, as :func:`build_chunks` cuts a
+        whole list, and serialised while the requests before it are out.
+        """
         indexer = self.indexer
-        offset = 0
-        chunks = build_chunks(
-            (self.variant.get(i, self.docs[i]) for i in group),
-            indexer.index_prefix,
-            indexer.max_bytes,
-            indexer.max_items,
-        )
-        for chunk in chunks:  # built while the requests before it are out
-            members = group[offset : offset + len(chunk)]
-            offset += len(chunk)
+        start = 0
+        while start < len(group):
+            window = group[start : start + indexer.max_items]
+            chunk = next(
+                build_chunks(
+                    [self._document(i) for i in window],
+                    indexer.index_prefix,
+                    indexer.max_bytes,
+                    indexer.max_items,
+                )
+            )
+            members = window[: len(chunk)]
+            start += len(chunk)
             body = bytes(chunk.body)
             while len(self.in_flight) >= max(1, indexer.concurrency):
                 self._collect()
             if self.deadline.expired():
-                self._leave_pending(group[offset - len(chunk) :], "deadline")
+                self._leave_pending(group[start - len(chunk) :], "deadline")
                 return
             timeout = max(0.5, min(indexer.request_timeout, self.deadline.left_ms() / 1000))
             self.report.requests += 1
             self.report.body_bytes += len(body)
             self.in_flight[self.pool.submit(_send, indexer, body, timeout)] = members
+
+    def _document(self, i: int) -> Document:
+        """Document ``i`` as it is sent: its safe form once it has one, prepared before its first sending."""
+        safe = self.variant.get(i)
+        if safe is not None:
+            return safe
+        if i >= self.prepared:
+            self._prepare_until(i + 1)
+        return self.docs[i]
+
+    def _prepare_until(self, end: int) -> None:
+        """Prepare the documents up to ``end`` (the first round sends them in order)."""
+        if self.prepare is not None:
+            for position in range(self.prepared, end):
+                self.prepare(position, self.docs[position])
+        self.prepared = max(self.prepared, end)
+
+    def prepare_rest(self) -> None:
+        """Prepare the documents never sent (the deadline came first): the caller sees every one prepared."""
+        self._prepare_until(len(self.docs))
 
     def _collect(self) -> None:
         """Wait for at least one request in flight and read what came back."""

@@ -10,6 +10,10 @@ Metrics and alerts are computed from :attr:`BatchOutcome.countable_docs`: the do
 records that succeeded *and* that Kinesis will not redeliver (those before the first failed
 record of the batch: Kinesis resumes from the lowest failed sequence number) *and* that were
 not already indexed by an earlier delivery. So a redelivered record is never counted twice.
+
+Each document is redacted (and a too long body cut) just before it is first serialised for
+OpenSearch, while the bulk requests before it are out; documents the deadline leaves unsent
+are finished too, so the outcome is the same as if it had all happened first.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ class BatchOutcome:
     redactions: dict[str, int] = field(default_factory=dict)
     parse_failures: int = 0
     truncated: int = 0
-    parse_seconds: float = 0.0
+    parse_seconds: float = 0.0  # decoding and parsing; redaction and truncation overlap indexing
     index_seconds: float = 0.0
 
     @property
@@ -172,37 +176,15 @@ def _process_records(
         outcomes.append(outcome)
     parser.finish()
 
-    redactions: dict[str, int] = {}
-    truncated = 0
     owner = [0] * len(docs)
     for position, outcome in enumerate(outcomes):
         for i in range(outcome.first, outcome.first + outcome.count):
             owner[i] = position
-    hook = pipeline.document_hook
-    for i, doc in enumerate(docs):
-        if hook is not None:
-            for rule, n in hook(doc).items():
-                redactions[rule] = redactions.get(rule, 0) + n
-        original = truncate_long_body(doc, pipeline.max_body_chars)
-        if original is not None:
-            truncated += 1
-            record_id = outcomes[owner[i]].record_id
-            letters.append(
-                (
-                    owner[i],
-                    DeadLetter(
-                        "document",
-                        "truncated",
-                        f"body of {len(original.get('body', ''))} characters",
-                        record_id,
-                        document=original,
-                    ),
-                )
-            )
+    finishing = _Finishing(pipeline, outcomes, owner, letters)
     parse_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    report = pipeline.indexer.index(docs, deadline) if docs else None
+    report = pipeline.indexer.index(docs, deadline, prepare=finishing) if docs else None
     status = report.status if report else []
     index_seconds = time.perf_counter() - started
 
@@ -240,12 +222,41 @@ def _process_records(
         status=status,
         index_report=report,
         dead_letter_keys=keys,
-        redactions=redactions,
+        redactions=finishing.redactions,
         parse_failures=parse_failures,
-        truncated=truncated,
+        truncated=finishing.truncated,
         parse_seconds=parse_seconds,
         index_seconds=index_seconds,
     )
+
+
+@dataclass
+class _Finishing:
+    """What every document goes through just before it is first sent (the indexer runs it, so it
+    overlaps the requests already out): redaction, then truncation of a too long body, whose
+    original goes to the dead-letter bucket. Documents never sent go through it too."""
+
+    pipeline: Pipeline
+    outcomes: list[RecordOutcome]
+    owner: list[int]  # per document: the position of its record
+    letters: list[tuple[int, DeadLetter]]
+    redactions: dict[str, int] = field(default_factory=dict)
+    truncated: int = 0
+
+    def __call__(self, i: int, doc: Document) -> None:
+        hook = self.pipeline.document_hook
+        if hook is not None:
+            for rule, n in hook(doc).items():
+                self.redactions[rule] = self.redactions.get(rule, 0) + n
+        original = truncate_long_body(doc, self.pipeline.max_body_chars)
+        if original is not None:
+            self.truncated += 1
+            position = self.owner[i]
+            detail = f"body of {len(original.get('body', ''))} characters"
+            record_id = self.outcomes[position].record_id
+            self.letters.append(
+                (position, DeadLetter("document", "truncated", detail, record_id, document=original))
+            )
 
 
 def _raw_data(record: Mapping[str, Any]) -> bytes:

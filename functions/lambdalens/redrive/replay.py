@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from lambdalens.indexing.dead_letter import DeadLetter, DeadLetterWriter
-from lambdalens.indexing.indexer import BulkIndexer, IndexReport, Transport
+from lambdalens.indexing.indexer import BulkIndexer, IndexReport, Prepare, Transport
 from lambdalens.parsing.document import Document
 from lambdalens.pipeline import Pipeline
 from lambdalens.redrive.report import WOULD_INDEX
@@ -49,7 +49,10 @@ class DryRunIndexer(BulkIndexer):
 
     transport: Transport = field(default_factory=_NoTransport)
 
-    def index(self, docs: list[Document], deadline: Deadline) -> IndexReport:
+    def index(self, docs: list[Document], deadline: Deadline, prepare: Prepare | None = None) -> IndexReport:
+        for i, doc in enumerate(docs):  # redacted and truncated as they would be sent
+            if prepare is not None:
+                prepare(i, doc)
         return IndexReport(status=[WOULD_INDEX] * len(docs))
 
 
