@@ -103,6 +103,10 @@ SLOW = [
         ["2024-05-01T12:00:00.000Z\t\tfail\t" + "a." * (SIZE // 2) + "!\n   at A.B()"],
         id="DOTNET_EXCEPTION_HEADER-dots",
     ),
+    pytest.param(
+        [f"REPORT RequestId: {RID}\tDuration: 1 ms " + "Memory Size: " * (SIZE // 13) + "\t"],
+        id="REPORT-pairs-in-a-part",
+    ),
     pytest.param(["12:00:00.123 [" + "a" * SIZE], id="JAVA_LAYOUT-unclosed-thread"),
     pytest.param([RID + " " + "INFO" + " " * SIZE], id="JAVA_LAYOUT-padding"),
     pytest.param(["2024-05-01 12:00:00," + "1" * SIZE + " x"], id="JAVA_LAYOUT-fraction"),

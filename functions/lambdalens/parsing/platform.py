@@ -156,6 +156,9 @@ def apply_platform_text(doc: Document, message: str, event_type: str) -> str:
     ):  # as Lambda prints it: "Key: value" pairs separated by tabs (and a newline before XRAY)
         pairs = []
         for part in message.replace("\n", "\t").split("\t"):
+            if part.count(": ") > 1:  # several pairs: spaces where Lambda prints tabs (a copied line)
+                pairs.extend(_KV.findall(part))
+                continue
             key, sep, value = part.partition(": ")
             if sep:
                 if key.startswith(
