@@ -889,7 +889,7 @@ class BatchParser:
             or rest[:1] == "{"
             or "Error" in rest
             or "Exception" in rest
-            or rest.startswith(_NODE_ERROR_MARKERS)
+            or "Rejection" in rest  # (Node's markers: "Invoke Error", "Uncaught Exception" are taken above)
         ):
             return False
         doc["severity.text"] = level
