@@ -46,6 +46,7 @@ ENV_DEADLINE_MARGIN_MS = "DEADLINE_MARGIN_MS"
 ENV_RETRY_BASE_MS = "RETRY_BASE_MS"
 ENV_RETRY_MAX_MS = "RETRY_MAX_MS"
 ENV_MAX_BODY_CHARS = "MAX_BODY_CHARS"
+DEFAULT_MAX_BODY_CHARS = 32_768
 
 Auth = Literal["sigv4", "aoss", "basic", "none"]
 AUTH_MODES: tuple[Auth, ...] = ("sigv4", "aoss", "basic", "none")
@@ -118,7 +119,7 @@ class ParserConfig:
     deadline_margin_ms: int = 10_000
     retry_base_ms: int = 200
     retry_max_ms: int = 10_000
-    max_body_chars: int = 32_768
+    max_body_chars: int = DEFAULT_MAX_BODY_CHARS
 
     def __post_init__(self) -> None:
         if not _INDEX_PREFIX_RE.match(self.index_prefix):
@@ -155,5 +156,10 @@ class ParserConfig:
             deadline_margin_ms=env_int(env, ENV_DEADLINE_MARGIN_MS, 10_000, minimum=0),
             retry_base_ms=env_int(env, ENV_RETRY_BASE_MS, 200, minimum=1),
             retry_max_ms=env_int(env, ENV_RETRY_MAX_MS, 10_000, minimum=1),
-            max_body_chars=env_int(env, ENV_MAX_BODY_CHARS, 32_768, minimum=256),
+            max_body_chars=max_body_chars_from_env(env),
         )
+
+
+def max_body_chars_from_env(env: Mapping[str, str]) -> int:
+    """``MAX_BODY_CHARS``: the longest body indexed whole (the parser Lambda, ``lambdalens parse``)."""
+    return env_int(env, ENV_MAX_BODY_CHARS, DEFAULT_MAX_BODY_CHARS, minimum=256)

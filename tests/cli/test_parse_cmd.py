@@ -4,6 +4,7 @@ record and still prints the good documents."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 
 from lambdalens.cli.main import main
 from lambdalens.parsing import EVENT_TYPES
+from lambdalens.redaction.constants import ENV_VARS as REDACTION_VARS
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -348,3 +350,151 @@ def test_subprocess_reads_stdin_and_fails_cleanly_on_bad_input() -> None:
     assert bad.returncode != 0
     assert bad.stdout == b""
     assert_one_line_error(bad.stderr.decode(), "not_json")
+
+
+# --------------------------------------------------------------------------- the handler's documents
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No REDACTION_* or MAX_BODY_CHARS from the shell that runs the tests."""
+    for name in (*REDACTION_VARS, "MAX_BODY_CHARS"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def payload_with_secrets() -> dict[str, Any]:
+    """python-text-cold-start with a line that leaks a password and a database URL."""
+    payload = load("logs/python-text-cold-start.json")
+    rid = payload["logEvents"][1]["message"].split()[2]
+    payload["logEvents"][2]["message"] = (
+        f"[INFO]\t2024-05-01T10:00:00.100Z\t{rid}\tconnecting to "
+        "postgres://app:hunter2-Secret@db.internal:5432/shop password=hunter2\n"
+    )
+    return payload
+
+
+def write_json(tmp_path: Path, obj: Any) -> Path:
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps(obj), encoding="utf-8")
+    return path
+
+
+def test_documents_are_redacted_by_default_as_the_handler_redacts_them(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(capsys, write_json(tmp_path, payload_with_secrets()))
+    assert (code, err) == (0, "")
+    body = documents(out)[2]["body"]
+    assert "hunter2" not in body
+    assert "[REDACTED:url_password]" in body and "[REDACTED:password]" in body
+
+
+def test_no_redact_shows_the_documents_as_parsed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    payload = payload_with_secrets()
+    code, out, err = run(capsys, write_json(tmp_path, payload), "--no-redact")
+    assert (code, err) == (0, "")
+    assert documents(out)[2]["body"] == payload["logEvents"][2]["message"]
+
+
+def test_redaction_follows_the_handlers_redaction_variables(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    path = write_json(tmp_path, payload_with_secrets())
+    clean_env.setenv("REDACTION_RULES", json.dumps([{"name": "shop_db", "pattern": r"db\.internal"}]))
+    body = documents(run(capsys, path)[1])[2]["body"]
+    assert "[REDACTED:shop_db]" in body and "hunter2" not in body
+    clean_env.setenv("REDACTION_ENABLED", "false")
+    assert "hunter2" in documents(run(capsys, path)[1])[2]["body"]
+
+
+def test_a_bad_redaction_variable_is_a_one_line_error_naming_it(
+    capsys: pytest.CaptureFixture[str], clean_env: pytest.MonkeyPatch
+) -> None:
+    clean_env.setenv("REDACTION_RULES", '[{"name": "github_token", "pattern": "(gh"}]')
+    code, out, err = run(capsys, EVENTS / "logs" / "python-text-cold-start.json")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "REDACTION_RULES", "github_token")
+
+
+def test_a_body_longer_than_max_body_chars_is_cut_as_the_index_holds_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    payload = load("logs/python-text-cold-start.json")
+    long_line = "[INFO]\t2024-05-01T10:00:00.100Z\t\t" + "x" * 5000 + "\n"
+    payload["logEvents"][2]["message"] = long_line
+    clean_env.setenv("MAX_BODY_CHARS", "1024")
+    code, out, err = run(capsys, write_json(tmp_path, payload))
+    assert code == 0
+    assert_one_line_error(err, "1 document(s)", "MAX_BODY_CHARS=1024")
+    doc = documents(out)[2]
+    assert doc["body"].startswith(long_line[:1024]) and len(doc["body"]) < 1200
+    assert doc["lambda.truncated"] is True and doc["lambda.original_length"] == len(long_line)
+
+
+class CapturingTransport:
+    """Stands in for OpenSearch's ``_bulk``: keeps each item's source, answers 201 to all."""
+
+    def __init__(self) -> None:
+        self.sources: list[bytes] = []
+
+    def send(self, body: bytes, timeout: float) -> dict[str, object]:
+        lines = body.split(b"\n")[:-1]
+        sources = lines[1::2]
+        self.sources.extend(line + b"\n" for line in sources)
+        return {"took": 1, "errors": False, "items": [{"create": {"status": 201}} for _ in sources]}
+
+
+def without_observed_time(source: bytes) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(source)
+    doc.pop("observedTimestamp")  # (when each ran)
+    return doc
+
+
+def test_parse_prints_the_documents_the_handler_indexes_for_the_same_records(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, aws_env: None, clean_env: pytest.MonkeyPatch
+) -> None:
+    """One document stage: the same redaction (REDACTION_* of the handler's environment), the same
+    cut of a too long body (MAX_BODY_CHARS), the same serialisation — event for event."""
+    import boto3
+
+    from lambdalens.bench.workload import kinesis_record
+    from lambdalens.handlers import parser as parser_handler
+    from testing_support import FakeContext
+
+    long_payload = load("logs/node-text-invoke-error.json")
+    long_payload["logEvents"][1]["message"] = (
+        long_payload["logEvents"][1]["message"][:-1] + " " + "y" * 3000 + "\n"
+    )
+    payloads = [payload_with_secrets(), long_payload, load("logs/extension-vendor-agents-text.json")]
+    event = {"Records": [kinesis_record(p, i) for i, p in enumerate(payloads)]}
+    env = {
+        "OPENSEARCH_ENDPOINT": "http://127.0.0.1:9",  # never contacted: the transport is replaced
+        "OPENSEARCH_AUTH": "none",
+        "DEAD_LETTER_BUCKET": "dlq",
+        "AWS_REGION": "us-east-1",
+        "FUNCTION_ARCHITECTURES": "{}",
+        "MAX_BODY_CHARS": "2048",
+        "REDACTION_RULES": json.dumps([{"name": "shop_db", "pattern": r"db\.internal"}]),
+    }
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="dlq")
+    rt = parser_handler.build_runtime(env)
+    transport = CapturingTransport()
+    rt.pipeline.indexer = dataclasses.replace(rt.pipeline.indexer, transport=transport)
+    assert parser_handler.handle(event, FakeContext(), rt) == {"batchItemFailures": []}
+    capsys.readouterr()  # (the handler's metrics and log lines)
+
+    for name in ("MAX_BODY_CHARS", "REDACTION_RULES"):
+        clean_env.setenv(name, env[name])
+    code, out, _ = run(capsys, write_json(tmp_path, event))
+    assert code == 0
+    printed = [line.encode() + b"\n" for line in out.splitlines()]
+    assert len(printed) == len(transport.sources) == sum(len(p["logEvents"]) for p in payloads)
+    assert [without_observed_time(s) for s in printed] == [
+        without_observed_time(s) for s in transport.sources
+    ]
+    redacted = without_observed_time(printed[2])
+    assert "[REDACTED:shop_db]" in redacted["body"] and "hunter2" not in redacted["body"]
+    assert any(json.loads(s).get("lambda.truncated") for s in printed)

@@ -219,3 +219,43 @@ def test_redactions_are_counted_per_rule_and_never_indexed(
     assert "hunter2" not in body and "[REDACTED:url_password]" in body and "[REDACTED:password]" in body
     rules = {r["Rule"]: value(r, "Redactions") for r in emf_lines(capsys.readouterr().out) if "Rule" in r}
     assert rules == {"password": 1.0, "url_password": 1.0}
+
+
+def test_lambdalens_parse_prints_the_documents_the_handler_indexed(
+    stack: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """``lambdalens parse`` previews what the index holds: the same redaction, the same cut of a too
+    long body, event for event, field for field (observedTimestamp aside: when each ran)."""
+    from lambdalens.cli.main import main
+
+    secrets = load_event("logs/python-text-cold-start.json")
+    rid = secrets["logEvents"][1]["message"].split()[2]
+    secrets["logEvents"][2]["message"] = f"[INFO]\t2024-05-01T10:00:00.100Z\t{rid}\tlogin password=hunter2\n"
+    long_body = load_event("logs/node-text-invoke-error.json")
+    long_body["logEvents"][1]["message"] = long_body["logEvents"][1]["message"][:-1] + " " + "y" * 3000 + "\n"
+    event = {"Records": [kinesis_record(p, i) for i, p in enumerate([secrets, long_body])]}
+    env = {**stack["env"], "MAX_BODY_CHARS": "2048"}
+    rt = parser_handler.build_runtime(env)
+    assert parser_handler.handle(event, FakeContext(), rt) == {"batchItemFailures": []}
+    client = OpenSearch(stack["url"])
+    client.indices.refresh(index=f"{stack['prefix']}-*")
+    hits = client.search(index=f"{stack['prefix']}-*", body={"size": 1000, "query": {"match_all": {}}})[
+        "hits"
+    ]["hits"]
+    indexed = {hit["_id"]: hit["_source"] for hit in hits}
+    capsys.readouterr()
+
+    for name in ("REDACTION_ENABLED", "REDACTION_RULES", "REDACTION_EMAILS", "REDACTION_IPS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MAX_BODY_CHARS", "2048")
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event), encoding="utf-8")
+    assert main(["parse", str(path)]) == 0
+    printed = {doc["log.record.uid"]: doc for doc in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert len(printed) == len(indexed) == len(secrets["logEvents"]) + len(long_body["logEvents"])
+    for uid, doc in printed.items():
+        doc.pop("observedTimestamp")
+        indexed[uid].pop("observedTimestamp")
+        assert doc == indexed[uid], uid
+    assert "hunter2" not in printed[secrets["logEvents"][2]["id"]]["body"]
+    assert printed[long_body["logEvents"][1]["id"]]["lambda.truncated"] is True

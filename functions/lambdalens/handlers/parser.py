@@ -36,6 +36,8 @@ from lambdalens.metrics.functions import FunctionConfigCache
 from lambdalens.metrics.pipeline import PipelineStats, pipeline_metric_values
 from lambdalens.metrics.settings import MetricsSettings
 from lambdalens.pipeline import BatchOutcome, Pipeline
+from lambdalens.pipeline.documents import redact_parsed as redact_parsed  # (the bench imports it from here)
+from lambdalens.pipeline.documents import redaction_hook
 from lambdalens.redaction import Redactor
 from lambdalens.retry import Deadline
 
@@ -103,16 +105,9 @@ def build_runtime(env: dict[str, str] | None = None) -> Runtime:
         dead_letters=dead_letters,
         region=region,
         max_body_chars=config.max_body_chars,
-        document_hook=(lambda doc: redact_parsed(redactor, doc)) if redactor.config.enabled else None,
+        document_hook=redaction_hook(redactor),  # (the document stage of lambdalens.pipeline.documents)
     )
     return Runtime(config, pipeline, metrics_settings, function_configs, alerts)
-
-
-def redact_parsed(redactor: Redactor, doc: dict[str, Any]) -> dict[str, int]:
-    """Redact one parsed document. Every field of a document comes from its own event's body,
-    except the stack trace a head document collects from the events that continue it: only
-    then must every field be scanned (otherwise a clean body proves the document clean)."""
-    return redactor.redact_document(doc, derived_from_body="exception.stacktrace" not in doc)
 
 
 _runtime: Runtime | None = None

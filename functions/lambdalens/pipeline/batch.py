@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,14 +37,11 @@ from lambdalens.indexing.indexer import (
     IndexReport,
 )
 from lambdalens.parsing import BatchParser, Document
-from lambdalens.pipeline.limits import truncate_long_body
+from lambdalens.pipeline.documents import DocumentHook, finish_document
 from lambdalens.pipeline.memory import paused_gc
 from lambdalens.retry import Deadline
 
 logger = logging.getLogger(__name__)
-
-#: A hook run on every document before indexing (redaction); returns counts per rule.
-DocumentHook = Callable[[Document], Mapping[str, int]]
 
 
 @dataclass
@@ -244,11 +241,9 @@ class _Finishing:
     truncated: int = 0
 
     def __call__(self, i: int, doc: Document) -> None:
-        hook = self.pipeline.document_hook
-        if hook is not None:
-            for rule, n in hook(doc).items():
-                self.redactions[rule] = self.redactions.get(rule, 0) + n
-        original = truncate_long_body(doc, self.pipeline.max_body_chars)
+        counts, original = finish_document(doc, self.pipeline.document_hook, self.pipeline.max_body_chars)
+        for rule, n in counts.items():
+            self.redactions[rule] = self.redactions.get(rule, 0) + n
         if original is not None:
             self.truncated += 1
             position = self.owner[i]
