@@ -66,11 +66,21 @@ def _texts(where: str) -> tuple[str, ...]:
     return tuple(known.text for known in KNOWN_EXTENSIONS if known.where == where)
 
 
+def _common_start(texts: tuple[str, ...]) -> str:
+    start = texts[0] if texts else ""
+    for text in texts[1:]:
+        while not text.startswith(start):
+            start = start[:-1]
+    return start
+
+
 #: The line prefixes, for a caller's cheap ``startswith`` before :func:`text_extension`
 EXTENSION_PREFIXES = _texts(LINE)
 #: The first characters of the line prefixes
 EXTENSION_FIRST_CHARS = frozenset(prefix[0] for prefix in EXTENSION_PREFIXES)
 TRACING_TARGETS = _texts(TRACING_TARGET)
+#: What all of them start with: a caller asks ``in`` first, cheaper than the ``startswith`` of a tuple
+TRACING_TARGETS_START = _common_start(TRACING_TARGETS)
 ZAP_CALLERS = _texts(ZAP_CALLER)
 #: zap's level names (its console encoder writes them in the second field)
 ZAP_LEVELS = frozenset({"debug", "info", "warn", "error", "dpanic", "panic", "fatal"})

@@ -50,6 +50,7 @@ from lambdalens.parsing.extensions import (
     EXTENSION_FIRST_CHARS,
     EXTENSION_PREFIXES,
     TRACING_TARGETS,
+    TRACING_TARGETS_START,
     ZAP_CALLERS,
     ZAP_LEVELS,
     json_extension,
@@ -142,6 +143,8 @@ _GO_REST_START = re.compile(
 )
 #: First characters of extension lines _classify looks at itself ("[" ones: _bracket_line, digits: _digit_line)
 _EXTENSION_FIRST = EXTENSION_FIRST_CHARS - {"["}
+#: First characters of a Java layout's line that _classify asks about (digits: _digit_line does)
+_JAVA_LETTER_FIRST = JAVA_LAYOUT_FIRST - set("0123456789")
 _PLATFORM_BY_FIRST_CHAR: dict[str, tuple[tuple[str, str], ...]] = {
     c: tuple((p, t) for p, t in TEXT_PREFIXES if p[0] == c) for c in "SERILT"
 }
@@ -737,7 +740,7 @@ class BatchParser:
             line_type = self._extension_text(doc, message)
             if line_type is not None:
                 return line_type
-        if first in JAVA_LAYOUT_FIRST and not first.isdigit():  # a request id first (digits: _digit_line)
+        if first in _JAVA_LETTER_FIRST and (first == "<" or message[8:9] == "-"):  # a request id first
             java = split_java_layout(message)
             if java is not None:
                 return self._prefixed(doc, *java, stream)
@@ -747,7 +750,9 @@ class BatchParser:
                 level, request_id, trace_header, rest = rust
                 if trace_header:
                     doc["traceId"] = trace_id_of(trace_header)
-                if rest.startswith(TRACING_TARGETS):  # an extension's tracing (Lambda Web Adapter)
+                if TRACING_TARGETS_START in rest and rest.startswith(
+                    TRACING_TARGETS
+                ):  # an extension's (Web Adapter)
                     if request_id:
                         doc["faas.invocation_id"] = request_id
                     return self._extension(doc, level)
@@ -791,9 +796,6 @@ class BatchParser:
         m = JAVA_LOG4J.match(message)
         if m is not None:
             return self._prefixed(doc, m["level"], m["rid"] or "", m["rest"], stream, normalise=True)
-        java = split_java_layout(message)
-        if java is not None:
-            return self._prefixed(doc, *java, stream)
         m = GO_LOG.match(message)
         if m is not None:  # Go's log package: "2024/05/01 12:00:00 message"
             rest = m["rest"]
@@ -810,6 +812,9 @@ class BatchParser:
                 # aws-lambda-go logs the error object a handler returned: {"errorMessage", "errorType"}
                 return self._error_kind(doc, stream, UNHANDLED_ERROR)
             return kind
+        java = split_java_layout(message)
+        if java is not None:
+            return self._prefixed(doc, *java, stream)
         return self._extension_text(doc, message)  # the Datadog Go agent's "<ts> UTC | DD_EXTENSION | ..."
 
     # Fast paths of runtime text lines: the same readers as _classify, minus its dispatch, and
