@@ -213,7 +213,8 @@ def test_redactions_are_counted_per_rule_and_never_indexed(
     client = OpenSearch(stack["url"])
     client.indices.refresh(index=f"{stack['prefix']}-*")
     hits = client.search(
-        index=f"{stack['prefix']}-*", body={"query": {"ids": {"values": [payload["logEvents"][2]["id"]]}}}
+        index=f"{stack['prefix']}-*",
+        body={"query": {"term": {"log.record.uid": payload["logEvents"][2]["id"]}}},
     )["hits"]["hits"]
     body = hits[0]["_source"]["body"]
     assert "hunter2" not in body and "[REDACTED:url_password]" in body and "[REDACTED:password]" in body
@@ -242,7 +243,7 @@ def test_lambdalens_parse_prints_the_documents_the_handler_indexed(
     hits = client.search(index=f"{stack['prefix']}-*", body={"size": 1000, "query": {"match_all": {}}})[
         "hits"
     ]["hits"]
-    indexed = {hit["_id"]: hit["_source"] for hit in hits}
+    indexed = {hit["_source"]["log.record.uid"]: hit["_source"] for hit in hits}
     capsys.readouterr()
 
     for name in ("REDACTION_ENABLED", "REDACTION_RULES", "REDACTION_EMAILS", "REDACTION_IPS"):

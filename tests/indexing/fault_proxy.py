@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from lambdalens.indexing.bulk_body import event_id_of
+
 
 @dataclass
 class Faults:
@@ -138,7 +140,8 @@ class FaultProxy:
     def _bulk(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         lines = body.splitlines()
         pairs = [(lines[i], lines[i + 1]) for i in range(0, len(lines) - 1, 2)]
-        ids = [next(iter(json.loads(a).values())).get("_id", "") for a, _ in pairs]
+        # Items are told apart by their event id (the part of the _id after the stream hash).
+        ids = [event_id_of(next(iter(json.loads(a).values())).get("_id", "")) for a, _ in pairs]
         with self.lock:
             f = self.faults
             call = BulkCall(ids=ids, answered=None)

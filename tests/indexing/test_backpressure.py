@@ -32,6 +32,7 @@ from indexing.test_faults import BUCKET, dead_letters, event_ids, indexed_ids
 from lambdalens.bench.workload import generate_payloads, kinesis_event
 from lambdalens.config import OpenSearchConfig
 from lambdalens.handlers import parser as parser_handler
+from lambdalens.indexing.bulk_body import event_id_of
 from lambdalens.indexing.client import BulkTransport, make_client
 from lambdalens.indexing.dead_letter import DeadLetterWriter
 from lambdalens.indexing.indexer import BulkIndexer
@@ -154,7 +155,7 @@ def _body_ids(body: bytes | str | None) -> list[str]:
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     lines = data.splitlines()
-    return [str(next(iter(json.loads(line).values()))["_id"]) for line in lines[0::2]]
+    return [event_id_of(str(next(iter(json.loads(line).values()))["_id"])) for line in lines[0::2]]
 
 
 def _read_answer(call: BulkCall, data: bytes | str) -> None:

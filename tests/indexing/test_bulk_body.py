@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from lambdalens.decoding import RecordId, payload_from_json
-from lambdalens.indexing.bulk_body import build_chunks, bulk_body
+from lambdalens.indexing.bulk_body import build_chunks, bulk_body, document_id
 from lambdalens.parsing import parse_payloads
 from testing_support import load_event
 
@@ -25,13 +25,13 @@ def _items(body: bytes | bytearray) -> list[tuple[dict[str, Any], dict[str, Any]
     return [(orjson.loads(pairs[i]), orjson.loads(pairs[i + 1])) for i in range(0, len(pairs), 2)]
 
 
-def test_every_document_is_one_create_item_in_its_days_index_with_the_event_id() -> None:
+def test_every_document_is_one_create_item_in_its_days_index_with_its_own_id() -> None:
     docs = _docs()
     items = _items(bulk_body(docs))
     assert len(items) == len(docs)
     for (action, source), doc in zip(items, docs, strict=True):
         day = doc["@timestamp"][:10].replace("-", ".")
-        assert action == {"create": {"_index": f"lambda-logs-{day}", "_id": doc["log.record.uid"]}}
+        assert action == {"create": {"_index": f"lambda-logs-{day}", "_id": document_id(doc)}}
         assert source == doc
 
 

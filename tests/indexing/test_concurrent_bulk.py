@@ -62,6 +62,11 @@ class CountingTransport:
             with self.lock:
                 self.in_flight -= 1
 
+    def stored(
+        self, refs: list[tuple[str, str]], fields: tuple[str, ...], timeout: float
+    ) -> list[dict[str, Any] | None]:
+        return self.inner.stored(refs, fields, timeout)
+
 
 @pytest.fixture
 def proxy(opensearch_node: Any) -> Iterator[FaultProxy]:

@@ -22,6 +22,7 @@ from indexing.fault_proxy import FaultProxy
 from lambdalens.bench.workload import generate_payloads, kinesis_event
 from lambdalens.config import OpenSearchConfig
 from lambdalens.decoding import iter_kinesis_event
+from lambdalens.indexing.bulk_body import event_id_of
 from lambdalens.indexing.client import BulkTransport, make_client
 from lambdalens.indexing.dead_letter import DeadLetterWriter, decode_dead_letters
 from lambdalens.indexing.indexer import BulkIndexer
@@ -86,7 +87,7 @@ def indexed_ids(url: str, prefix: str) -> list[str]:
     hits = client.search(
         index=f"{prefix}-*", body={"size": 10_000, "query": {"match_all": {}}, "_source": False}
     )
-    return [h["_id"] for h in hits["hits"]["hits"]]
+    return [event_id_of(h["_id"]) for h in hits["hits"]["hits"]]
 
 
 def dead_letters(s3: Any) -> list[Any]:
@@ -219,9 +220,9 @@ def test_content_rejection_is_indexed_in_safe_form_or_dead_lettered(
     client = OpenSearch(proxy.url)
     client.indices.refresh(index=f"{prefix}-*")
     for doc_id in once:
-        hit = client.search(index=f"{prefix}-*", body={"query": {"ids": {"values": [doc_id]}}})["hits"][
+        hit = client.search(index=f"{prefix}-*", body={"query": {"term": {"log.record.uid": doc_id}}})[
             "hits"
-        ]
+        ]["hits"]
         assert len(hit) == 1 and "mapper_parsing_exception" in hit[0]["_source"]["lambda.rejection"]
         assert "body" in hit[0]["_source"]
     letters = dead_letters(s3)
@@ -273,3 +274,73 @@ def test_dead_letter_objects_are_gzip_json_lines(proxy: FaultProxy, prefix: str,
         "dead_lettered_at",
         "data_base64",
     } <= set(first)
+
+
+# -- document identity: (log group, log stream, event id) ----------------------------------------
+
+
+def stored_events(url: str, prefix: str) -> list[tuple[str, str, str]]:
+    """(log group, log stream, event id) of every document under ``prefix``, one per document."""
+    client = OpenSearch(url)
+    client.indices.refresh(index=f"{prefix}-*")
+    body = {"size": 10_000, "query": {"match_all": {}}, "_source": ["aws.*", "log.record.uid"]}
+    hits = client.search(index=f"{prefix}-*", body=body)["hits"]["hits"]
+    return sorted(
+        (h["_source"]["aws.log.group"], h["_source"]["aws.log.stream"], h["_source"]["log.record.uid"])
+        for h in hits
+    )
+
+
+def test_the_same_event_id_in_another_log_group_or_stream_is_another_document(
+    proxy: FaultProxy, prefix: str, s3: Any
+) -> None:
+    """Cross-account destinations, replays, producers with their own ids: the same CloudWatch
+    event id in another log group or log stream is another event. Each is indexed once under its
+    own _id, and a redelivery of all of them is nothing but duplicates."""
+    payloads = generate_payloads(events=60, seed=5, functions=2)
+    first = payloads[0]
+    other_group = {**first, "owner": "210987654321", "logGroup": f"{first['logGroup']}-replica"}
+    other_stream = {**first, "logStream": first["logStream"].replace("[$LATEST]", "[$LATEST]0")}
+    event = kinesis_event([*payloads, other_group, other_stream])
+    sent = sorted(
+        (p["logGroup"], p["logStream"], e["id"])
+        for p in [*payloads, other_group, other_stream]
+        for e in p["logEvents"]
+    )
+
+    outcome = run(make_pipeline(proxy.url, prefix, s3), event)
+
+    assert outcome.failed == [] and dead_letters(s3) == []
+    assert outcome.counts()["duplicates"] == 0
+    assert stored_events(proxy.url, prefix) == sent
+    again = run(make_pipeline(proxy.url, prefix, s3), event)
+    assert again.failed == [] and again.counts()["duplicates"] == len(sent)
+    assert stored_events(proxy.url, prefix) == sent
+
+
+def test_a_409_for_a_different_stored_event_is_dead_lettered_never_a_duplicate(
+    opensearch_node: Any, prefix: str, s3: Any
+) -> None:
+    """Whatever holds an event's _id (a hash collision, a document written by something else),
+    a 409 counts as "already indexed" only when the stored document is that event."""
+    event = batch(60)
+    assert run(make_pipeline(opensearch_node.url, prefix, s3), event).failed == []
+    client = OpenSearch(opensearch_node.url)
+    client.indices.refresh(index=f"{prefix}-*")
+    body = {"size": 1, "query": {"match_all": {}}}
+    (hit,) = client.search(index=f"{prefix}-*", body=body)["hits"]["hits"]
+    foreign = {**hit["_source"], "aws.log.group": "/aws/lambda/someone-else", "body": "another event"}
+    client.index(index=hit["_index"], id=hit["_id"], body=foreign, refresh=True)
+
+    again = run(make_pipeline(opensearch_node.url, prefix, s3), event)
+
+    assert again.failed == []
+    (letter,) = dead_letters(s3)
+    assert (letter.kind, letter.reason) == ("document", "rejected")
+    assert (
+        letter.document is not None and letter.document["log.record.uid"] == hit["_source"]["log.record.uid"]
+    )
+    assert "held by a different event" in letter.detail and "someone-else" in letter.detail
+    counts = again.counts()
+    assert (counts["duplicates"], counts["dead_lettered"]) == (len(again.docs) - 1, 1)
+    assert client.get(index=hit["_index"], id=hit["_id"])["_source"] == foreign  # left as it was

@@ -26,6 +26,7 @@ from lambdalens.bench.workload import kinesis_record
 from lambdalens.config import OpenSearchConfig
 from lambdalens.handlers import parser as parser_handler
 from lambdalens.indexing.bootstrap import bootstrap
+from lambdalens.indexing.bulk_body import document_id
 from lambdalens.indexing.client import BulkTransport, make_client
 from lambdalens.indexing.dead_letter import DeadLetter, decode_dead_letters
 from lambdalens.indexing.indexer import INDEXED, SAFE_FORM, BulkIndexer
@@ -107,14 +108,21 @@ def with_lines(extras: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]
 
 
 def stored(client: OpenSearch, prefix: str) -> dict[str, dict[str, Any]]:
-    """Every document under ``prefix``, by ``_id``: ``{"_index", "_source"}``."""
+    """Every document under ``prefix``, by event id (``log.record.uid``): ``{"_index", "_id", "_source"}``."""
     client.indices.refresh(index=f"{prefix}-*")
-    hits = client.search(index=f"{prefix}-*", body={"size": 10_000, "query": {"match_all": {}}})
-    return {h["_id"]: {"_index": h["_index"], "_source": h["_source"]} for h in hits["hits"]["hits"]}
+    hits = client.search(index=f"{prefix}-*", body={"size": 10_000, "query": {"match_all": {}}})["hits"][
+        "hits"
+    ]
+    out = {
+        h["_source"]["log.record.uid"]: {"_index": h["_index"], "_id": h["_id"], "_source": h["_source"]}
+        for h in hits
+    }
+    assert len(out) == len(hits), "one document per event"
+    return out
 
 
 def safe_forms(docs: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """``_id`` -> ``lambda.rejection`` of the documents indexed in their safe form."""
+    """event id -> ``lambda.rejection`` of the documents indexed in their safe form."""
     return {
         i: d["_source"]["lambda.rejection"] for i, d in docs.items() if "lambda.rejection" in d["_source"]
     }
@@ -129,8 +137,9 @@ def dead_letters() -> list[DeadLetter]:
 
 
 def search_ids(client: OpenSearch, prefix: str, query: dict[str, Any]) -> list[str]:
-    hits = client.search(index=f"{prefix}-*", body={"query": query, "_source": False})["hits"]["hits"]
-    return sorted(h["_id"] for h in hits)
+    body = {"query": query, "_source": ["log.record.uid"]}
+    hits = client.search(index=f"{prefix}-*", body=body)["hits"]["hits"]
+    return sorted(h["_source"]["log.record.uid"] for h in hits)
 
 
 def leaf_names(properties: dict[str, Any], parent: str = "") -> set[str]:
@@ -169,7 +178,7 @@ def day_of(epoch_ms: int) -> str:
 # -- the daily index and the _id -----------------------------------------------------------------
 
 
-def test_each_event_lands_in_the_daily_index_of_its_own_time_with_its_event_id(
+def test_each_event_lands_in_the_daily_index_of_its_own_time_under_its_own_id(
     env: dict[str, str], client: OpenSearch, bootstrapped: str
 ) -> None:
     payload = over_midnight(load_event(SAMPLE))
@@ -185,7 +194,7 @@ def test_each_event_lands_in_the_daily_index_of_its_own_time_with_its_event_id(
         f"{bootstrapped}-2024.05.01",
         f"{bootstrapped}-2024.05.02",
     }
-    assert all(d["_source"]["log.record.uid"] == i for i, d in docs.items())
+    assert all(d["_id"] == document_id(d["_source"]) and d["_id"].endswith(f"-{i}") for i, d in docs.items())
     for index in (f"{bootstrapped}-2024.05.01", f"{bootstrapped}-2024.05.02"):
         mapping = client.indices.get_mapping(index=index)[index]["mappings"]["properties"]
         assert mapping["attributes"] == {"type": "flat_object"}, index  # both made by the template
@@ -323,23 +332,23 @@ def test_a_write_blocked_daily_index_dead_letters_its_events_and_the_next_day_is
     assert stored(client, bootstrapped).keys() == {e["id"] for e in events} - before
 
 
-def test_an_event_id_too_long_for_an_id_is_dead_lettered_and_its_batch_indexed(
+def test_an_event_id_too_long_for_an_id_is_indexed_under_its_hash(
     env: dict[str, str], client: OpenSearch, bootstrapped: str
 ) -> None:
-    """OpenSearch refuses a whole _bulk request (HTTP 400) for one _id over 512 bytes: the
-    indexer halves the request until that document is alone. (CloudWatch's ids are 56 digits;
-    anything can put records on a Kinesis stream.)"""
+    """OpenSearch refuses a whole _bulk request (HTTP 400) for one _id over 512 bytes: an event
+    id that long is hashed into the _id, and log.record.uid keeps it whole. (CloudWatch's ids
+    are 56 digits; anything can put records on a Kinesis stream.)"""
     payload = load_event(SAMPLE)
     long_id = "9" * 513
     payload["logEvents"][APP_LINE]["id"] = long_id
 
     assert deliver(env, payload) == {"batchItemFailures": []}
+    assert deliver(env, payload) == {"batchItemFailures": []}  # again: the same _id, a 409
 
-    (letter,) = dead_letters()
-    assert (letter.kind, letter.reason) == ("document", "rejected")
-    assert letter.document is not None and letter.document["log.record.uid"] == long_id
-    assert letter.detail == "rejected: HTTP 400: action_request_validation_exception"
-    assert stored(client, bootstrapped).keys() == {e["id"] for e in payload["logEvents"]} - {long_id}
+    assert dead_letters() == []
+    docs = stored(client, bootstrapped)
+    assert docs.keys() == {e["id"] for e in payload["logEvents"]}
+    assert len(docs[long_id]["_id"]) < 512 and long_id not in docs[long_id]["_id"]
 
 
 # -- the template's own field limit --------------------------------------------------------------

@@ -15,6 +15,7 @@ from opensearchpy import OpenSearch
 
 from lambdalens.bench.workload import generate_payloads
 from lambdalens.config import OpenSearchConfig
+from lambdalens.indexing.bulk_body import event_id_of
 from lambdalens.indexing.client import BulkTransport, make_client
 from lambdalens.indexing.dead_letter import DeadLetter, DeadLetterWriter, decode_dead_letters
 from lambdalens.indexing.indexer import BulkIndexer
@@ -147,8 +148,9 @@ def indexed(url: str, index_prefix: str) -> dict[str, dict[str, Any]]:
     hits = client.search(index=f"{index_prefix}-*", body={"size": 10_000, "query": {"match_all": {}}})
     out: dict[str, dict[str, Any]] = {}
     for hit in hits["hits"]["hits"]:
-        assert hit["_id"] not in out, f"duplicate document {hit['_id']}"
-        out[hit["_id"]] = hit["_source"]
+        uid = event_id_of(hit["_id"])
+        assert uid not in out, f"duplicate document {hit['_id']}"
+        out[uid] = hit["_source"]
     return out
 
 

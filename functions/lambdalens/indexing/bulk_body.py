@@ -1,8 +1,10 @@
 """Serialising documents into OpenSearch ``_bulk`` request bodies.
 
-Every document is one ``create`` item whose ``_id`` is the CloudWatch event id, in the daily
-index of the event's own timestamp (``<prefix>-YYYY.MM.DD``): a redelivered event always
-lands on the same ``_index``/``_id`` and is answered 409, never indexed twice.
+Every document is one ``create`` item in the daily index of the event's own timestamp
+(``<prefix>-YYYY.MM.DD``) whose ``_id`` is :func:`document_id`: a short hash of its log group
+and log stream, then its CloudWatch event id. A redelivered event always lands on the same
+``_index``/``_id`` and is answered 409, never indexed twice; events of different streams never
+share an ``_id``, even with the same event id.
 
 Bodies are built in a ``bytearray`` and cut at a byte and an item limit. Each piece of an
 item is appended to the body as it is produced: every intermediate ``bytes`` (an item
@@ -13,7 +15,9 @@ serialisation itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -57,10 +61,57 @@ def _action_head(index: str) -> bytes:
     return b'{"create":{"_index":%s,"_id":' % orjson.dumps(index)
 
 
+#: Characters of the stream hash at the start of every ``_id`` (64 bits), and the separator.
+STREAM_HASH_CHARS = 16
+#: An event id longer than this (in characters) is hashed too: OpenSearch limits ``_id`` to 512 bytes.
+MAX_EVENT_ID_CHARS = 120
+
+
+@functools.lru_cache(maxsize=4096)
+def _stream_hash(group: str, stream: str) -> str:
+    """``STREAM_HASH_CHARS`` hex characters of BLAKE2b over the log group and stream."""
+    key = f"{group}\x00{stream}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(key, digest_size=STREAM_HASH_CHARS // 2).hexdigest()
+
+
+def document_id(doc: Document) -> str:
+    """The ``_id`` of a document: ``<stream hash>-<event id>``, the same for the same event
+    (log group, log stream, ``log.record.uid``) every time it is delivered.
+
+    An event id too long for an ``_id`` (never CloudWatch's: 56 digits) is replaced by its own
+    BLAKE2b hash; ``log.record.uid`` always keeps the event id itself.
+    """
+    group = doc.get("aws.log.group")
+    stream = doc.get("aws.log.stream")
+    uid = doc["log.record.uid"]
+    if type(uid) is not str:
+        uid = str(uid)
+    if len(uid) > MAX_EVENT_ID_CHARS:
+        uid = hashlib.blake2b(uid.encode("utf-8", "surrogatepass"), digest_size=32).hexdigest()
+    return f"{_stream_hash(group if type(group) is str else '', stream if type(stream) is str else '')}-{uid}"
+
+
+#: The fields that make a document's identity, as :func:`document_id` reads them.
+IDENTITY_FIELDS = ("aws.log.group", "aws.log.stream", "log.record.uid")
+
+
+def same_event(doc: Document, stored: Mapping[str, object]) -> bool:
+    """Whether ``stored`` (a source holding at least :data:`IDENTITY_FIELDS`) is ``doc``'s event."""
+    for name in IDENTITY_FIELDS:
+        mine, theirs = doc.get(name), stored.get(name)
+        if (None if mine is None else str(mine)) != (None if theirs is None else str(theirs)):
+            return False
+    return True
+
+
+def event_id_of(doc_id: str) -> str:
+    """The event id part of a :func:`document_id` (hashed if it was too long)."""
+    return doc_id[STREAM_HASH_CHARS + 1 :]
+
+
 def _doc_id(doc: Document) -> bytes:
-    """The item's ``_id`` as a JSON string (the CloudWatch event id, a string of digits)."""
-    doc_id = doc["log.record.uid"]
-    return orjson.dumps(doc_id if type(doc_id) is str else str(doc_id))
+    """The item's ``_id`` as a JSON string."""
+    return orjson.dumps(document_id(doc))
 
 
 def encode_item(doc: Document, prefix: str = DEFAULT_INDEX_PREFIX) -> bytes:
@@ -110,9 +161,7 @@ def build_chunks(
         if timestamp[:10] != day:  # a batch spans a day or two: rarely a new head
             day = timestamp[:10]
             head = _action_head(index_for(prefix, timestamp))
-        doc_id = doc["log.record.uid"]
-        if type(doc_id) is not str:
-            doc_id = str(doc_id)
+        doc_id = document_id(doc)
         if position == full_at:
             yield BulkChunk(body, docs[first:position])
             body = bytearray()

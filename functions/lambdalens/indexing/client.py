@@ -96,6 +96,14 @@ def _connection_class() -> type:
     return Connection
 
 
+def _stored_source(doc: object) -> dict[str, Any] | None:
+    """The ``_source`` of one ``_mget`` answer, None when not found (or its index is missing)."""
+    if not isinstance(doc, dict) or not doc.get("found"):
+        return None
+    source = doc.get("_source")
+    return source if isinstance(source, dict) else {}
+
+
 @dataclass
 class BulkTransport:
     """Sends one ``_bulk`` body and returns OpenSearch's answer, or raises :class:`BulkRequestError`."""
@@ -128,3 +136,26 @@ class BulkTransport:
         if not isinstance(answer, dict) or "items" not in answer:
             raise BulkRequestError(f"unexpected bulk answer: {str(answer)[:300]}", None, retryable=True)
         return answer
+
+    def stored(
+        self, refs: list[tuple[str, str]], fields: tuple[str, ...], timeout: float
+    ) -> list[dict[str, Any] | None]:
+        """The ``fields`` of the documents stored at ``refs`` (``(_index, _id)``), in order; None
+        for one that is not there. Raises :class:`BulkRequestError` when the lookup fails."""
+        from opensearchpy.exceptions import ConnectionError as OSConnectionError
+        from opensearchpy.exceptions import TransportError
+
+        docs = [{"_index": index, "_id": doc_id, "_source": list(fields)} for index, doc_id in refs]
+        try:
+            answer = self.client.transport.perform_request(
+                "POST", "/_mget", body={"docs": docs}, timeout=timeout
+            )
+        except OSConnectionError as exc:
+            raise BulkRequestError(f"_mget connection failed: {exc.__class__.__name__}", None, True) from None
+        except TransportError as exc:
+            status = exc.status_code if isinstance(exc.status_code, int) else None
+            raise BulkRequestError(f"_mget HTTP {status}: {str(exc.error)[:300]}", status, True) from None
+        found = answer.get("docs") if isinstance(answer, dict) else None
+        if not isinstance(found, list) or len(found) != len(refs):
+            raise BulkRequestError(f"unexpected _mget answer: {str(answer)[:300]}", None, retryable=True)
+        return [_stored_source(doc) for doc in found]

@@ -3,7 +3,10 @@
 * Bodies are cut by bytes and by count; an HTTP 413 splits the body in two and resends.
 * Every item's status is read: OpenSearch answers HTTP 200 with ``errors: true`` and
   per-item 429s under load.
-* ``create`` with the CloudWatch event id as ``_id``: a 409 means already indexed.
+* ``create`` with ``_id`` from the event's log group, log stream and CloudWatch event id
+  (:func:`~lambdalens.indexing.bulk_body.document_id`): a 409 means already indexed — once the
+  stored document has been read back (``_mget``) and is the same event. One that is a different
+  event is rejected (dead-lettered), never counted as a duplicate.
 * Only failed items are retried — on 429, 502, 503, 504, timeouts and connection errors —
   with full-jitter backoff, while the Lambda has time left.
 * An item rejected for its content (400-class) is resent once in its safe form; if that is
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -30,7 +33,11 @@ from lambdalens.indexing.bulk_body import (
     DEFAULT_INDEX_PREFIX,
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_ITEMS,
+    IDENTITY_FIELDS,
     build_chunks,
+    document_id,
+    index_for,
+    same_event,
 )
 from lambdalens.indexing.client import RETRYABLE_STATUSES, BulkRequestError, PayloadTooLarge
 from lambdalens.indexing.safe_form import safe_form
@@ -54,6 +61,12 @@ class Transport(Protocol):
     """Sends one ``_bulk`` body; called from several threads at once when ``concurrency`` > 1."""
 
     def send(self, body: bytes, timeout: float) -> dict[str, object]: ...
+
+    def stored(
+        self, refs: list[tuple[str, str]], fields: tuple[str, ...], timeout: float
+    ) -> Sequence[Mapping[str, object] | None]:
+        """``fields`` of the documents at ``refs`` (``(_index, _id)``); None where there is none."""
+        ...
 
 
 @dataclass
@@ -271,19 +284,49 @@ class _Call:
                 report.reasons[i] = reason
             self.retry.extend(members)
             return
+        conflicts: list[int] = []
         for i, item in zip(members, items, strict=True):
             result = next(iter(item.values())) if isinstance(item, dict) and item else {}
             status = result.get("status", 0) if isinstance(result, dict) else 0
             if 200 <= status < 300:
                 report.status[i] = SAFE_FORM if i in self.variant else INDEXED
             elif status == 409:
-                report.status[i] = DUPLICATE
+                conflicts.append(i)
             elif status in RETRYABLE_STATUSES:
                 report.reasons[i] = f"HTTP {status} {_error_text(result)}"
                 self.retry.append(i)
             else:
                 report.reasons[i] = f"rejected: HTTP {status} {_error_text(result)}"
                 self.rejected_now.append(i)
+        if conflicts:
+            self._check_conflicts(conflicts)
+
+    def _check_conflicts(self, conflicts: list[int]) -> None:
+        """Items answered 409: duplicates when the stored document is the same event; rejected
+        when it is a different one; sent again when it cannot be read (or is gone)."""
+        report, indexer = self.report, self.indexer
+        docs = [self._document(i) for i in conflicts]
+        refs = [(index_for(indexer.index_prefix, d["@timestamp"]), document_id(d)) for d in docs]
+        timeout = max(0.5, min(indexer.request_timeout, self.deadline.left_ms() / 1000))
+        try:
+            stored = indexer.transport.stored(refs, IDENTITY_FIELDS, timeout)
+        except BulkRequestError as exc:
+            for i in conflicts:
+                report.reasons[i] = f"409, and the stored document could not be read: {exc}"
+            self.retry.extend(conflicts)
+            return
+        for i, doc, (index, doc_id), source in zip(conflicts, docs, refs, stored, strict=True):
+            if source is None:
+                report.reasons[i] = f"409, but nothing is stored at {index}/{doc_id}"
+                self.retry.append(i)
+            elif same_event(doc, source):
+                report.status[i] = DUPLICATE
+            else:
+                report.status[i] = REJECTED
+                report.reasons[i] = (
+                    f"rejected: _id {doc_id} in {index} is held by a different event "
+                    f"({', '.join(f'{k}={source.get(k)!r}' for k in IDENTITY_FIELDS)})"
+                )[:1000]
 
     def _split_or_reject(self, members: list[int], reason: str) -> None:
         if len(members) > 1:

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -42,6 +42,11 @@ class _NoTransport:
     def send(self, body: bytes, timeout: float) -> dict[str, object]:
         raise AssertionError("a dry run sends nothing")
 
+    def stored(
+        self, refs: list[tuple[str, str]], fields: tuple[str, ...], timeout: float
+    ) -> list[Mapping[str, object] | None]:
+        raise AssertionError("a dry run reads nothing")
+
 
 @dataclass
 class DryRunIndexer(BulkIndexer):
@@ -68,6 +73,11 @@ class OverwriteTransport:
             if lines[i].startswith(b'{"create":'):
                 lines[i] = b'{"index":' + lines[i][len(b'{"create":') :]
         return self.inner.send(b"\n".join(lines), timeout)
+
+    def stored(
+        self, refs: list[tuple[str, str]], fields: tuple[str, ...], timeout: float
+    ) -> Sequence[Mapping[str, object] | None]:
+        return self.inner.stored(refs, fields, timeout)
 
 
 def overwriting(indexer: BulkIndexer) -> BulkIndexer:
