@@ -106,6 +106,8 @@ def assert_consistent(figures: dict[str, Any], rounds: int) -> None:
     assert len(figures["e2e_rates"]) == len(figures["floor_rates"]) == rounds
     assert figures["e2e_events_per_s"] == max(figures["e2e_rates"])
     assert figures["bulk_floor_events_per_s"] == max(figures["floor_rates"])
+    round_ratios = [e / f for e, f in zip(figures["e2e_rates"], figures["floor_rates"], strict=True)]
+    assert min(round_ratios) - 0.01 <= figures["median_round_ratio"] <= max(round_ratios) + 0.01
     for side in ("e2e", "floor"):
         assert figures["cpu_ms_per_1k_events"][side]["client"] > 0
 
