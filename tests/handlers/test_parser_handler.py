@@ -167,7 +167,7 @@ def test_handler_dead_letters_poison_records_and_does_not_block(stack: dict[str,
     rt = parser_handler.build_runtime(stack["env"])
     response = parser_handler.handle(load_event("kinesis/poison-batch.json"), FakeContext(), rt)
     assert response == {"batchItemFailures": []}
-    assert stack["s3"].list_objects_v2(Bucket="dlq")["KeyCount"] == 1
+    assert stack["s3"].list_objects_v2(Bucket="dlq")["KeyCount"] == 5  # one object per poison record
 
 
 def test_invalid_configuration_fails_at_cold_start_naming_the_variable(aws_env: None) -> None:

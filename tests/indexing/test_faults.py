@@ -261,7 +261,7 @@ def test_dead_letter_bucket_unavailable_fails_the_records_instead_of_losing_them
 
 def test_dead_letter_objects_are_gzip_json_lines(proxy: FaultProxy, prefix: str, s3: Any) -> None:
     run(make_pipeline(proxy.url, prefix, s3), load_event("kinesis/poison-batch.json"))
-    (obj,) = s3.list_objects_v2(Bucket=BUCKET)["Contents"]
+    obj = s3.list_objects_v2(Bucket=BUCKET)["Contents"][0]
     assert obj["Key"].startswith("dead-letter/") and obj["Key"].endswith(".jsonl.gz")
     lines = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()).splitlines()
     first = json.loads(lines[0])
@@ -344,3 +344,35 @@ def test_a_409_for_a_different_stored_event_is_dead_lettered_never_a_duplicate(
     counts = again.counts()
     assert (counts["duplicates"], counts["dead_lettered"]) == (len(again.docs) - 1, 1)
     assert client.get(index=hit["_index"], id=hit["_id"])["_source"] == foreign  # left as it was
+
+
+# -- dead letters: one object per record, the same on every delivery -----------------------------
+
+
+def test_a_poison_record_redelivered_writes_the_same_dead_letter_not_a_new_one(
+    proxy: FaultProxy, prefix: str, s3: Any
+) -> None:
+    """Kinesis (or an operator's replay) delivers the same poison records again: each record's
+    dead letters are one object whose key is the record's arrival time, shard and sequence
+    number, written again in place."""
+    event = load_event("kinesis/poison-batch.json")
+    first = run(make_pipeline(proxy.url, prefix, s3), event)
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
+    letters = dead_letters(s3)
+    poisoned = {(letter.record_id.shard_id, letter.record_id.sequence_number) for letter in letters}
+    assert len(keys) == len(poisoned) == first.counts()["dead_lettered"]
+    for key in keys:  # each object holds the letters of one record, named in its key
+        body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        (record,) = {(x.record_id.shard_id, x.record_id.sequence_number) for x in decode_dead_letters(body)}
+        assert record[0] in key and (record[1] in key or "~" in key)
+
+    for _ in range(2):
+        again = run(make_pipeline(proxy.url, prefix, s3), event)
+        assert again.failed == [] and sorted(again.dead_letter_keys) == keys
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]) == keys
+    assert sorted(map(_letter_identity, dead_letters(s3))) == sorted(map(_letter_identity, letters))
+
+
+def _letter_identity(letter: Any) -> tuple[str, str, str, str, bytes]:
+    rid = letter.record_id
+    return (letter.kind, letter.reason, rid.shard_id, rid.sequence_number, letter.data or b"")

@@ -162,6 +162,18 @@ def dead_letter_objects(s3: Any, bucket: str, prefix: str = "") -> dict[str, lis
     return out
 
 
+def as_one_object(s3: Any, bucket: str, prefix: str = "dead-letter/") -> str:
+    """The dead letters under ``prefix`` moved into one object, as versions before per-record
+    objects wrote them (one object per invocation); returns its key."""
+    found = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []))
+    lines = b"".join(gzip.decompress(s3.get_object(Bucket=bucket, Key=k)["Body"].read()) for k in found)
+    for k in found:
+        s3.delete_object(Bucket=bucket, Key=k)
+    key = found[0].rsplit("-", 2)[0] + "-0a1b2c3d4e5f60718293a4b5c6d7e8f9.jsonl.gz"
+    s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(lines), ContentEncoding="gzip")
+    return key
+
+
 def queue_messages(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
     """Every message visible in the queue (made visible again right after)."""
     seen: dict[str, dict[str, Any]] = {}

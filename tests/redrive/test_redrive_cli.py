@@ -92,8 +92,8 @@ def test_from_s3_text_summary_and_second_run(
     argv = ["redrive", "--from-s3", BUCKET, "--endpoint", opensearch_node.url, "--index-prefix", index_prefix]
     assert lambdalens(*argv, "--since", "2000/01/01") == 0
     text = capsys.readouterr().out
-    assert text.startswith(f"redrive from s3://{BUCKET}/dead-letter/: 1 object")
-    assert "dead-lettered again" in text and "objects: 1 kept" in text
+    assert text.startswith(f"redrive from s3://{BUCKET}/dead-letter/: 5 objects")  # one per record
+    assert "dead-lettered again" in text and "objects: 5 kept" in text
     assert "nothing changed" in text
     assert lambdalens(*argv, "--until", "2000/01/01") == 0
     assert "0 objects" in capsys.readouterr().out
@@ -192,7 +192,7 @@ def test_progress_bar_on_a_terminal_only(
     monkeypatch.setattr("sys.stderr", terminal)
     assert lambdalens(*argv) == 0
     drawn = terminal.getvalue()
-    assert "\r[####################] 1/1 objects" in drawn and "dead-lettered" in drawn
+    assert "\r[####" in drawn and "/5 objects" in drawn and "dead-lettered" in drawn
     assert drawn.endswith("\r")  # erased before the summary
 
     quiet = FakeTerminal()

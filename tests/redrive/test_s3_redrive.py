@@ -22,7 +22,14 @@ from lambdalens.pipeline import batch as batch_module
 from lambdalens.redrive import RedriveReport, S3Redrive, read_entries
 from lambdalens.redrive.report import DONE, FAILED, INVALID, KEPT, REWRITTEN
 from lambdalens.redrive.s3 import check_key_time, letter_record
-from redrive.redrive_support import BUCKET, dead_letter_objects, indexed, make_pipeline, workload
+from redrive.redrive_support import (
+    BUCKET,
+    as_one_object,
+    dead_letter_objects,
+    indexed,
+    make_pipeline,
+    workload,
+)
 from testing_support import load_event
 
 PREFIX = "dead-letter/"
@@ -91,7 +98,7 @@ def test_records_that_crashed_the_parser_are_indexed_after_the_fix(
             event["Records"], Deadline.after(60)
         )
     assert outcome.failed == [] and outcome.parse_failures == len(broken)
-    (key,) = keys(s3)
+    key = as_one_object(s3, BUCKET)
     assert all(x.reason == "parser_error" for x in dead_letter_objects(s3, BUCKET)[key])
 
     report = redrive(opensearch_node.url, index_prefix, s3)
@@ -116,7 +123,7 @@ def test_rejected_documents_are_indexed_whole_after_a_mapping_fix(
     proxy.faults.content_rejects = dict.fromkeys(rejected, 2)  # the document and its safe form
     outcome = make_pipeline(proxy.url, index_prefix, s3, BUCKET).run(event["Records"], Deadline.after(60))
     assert outcome.counts()["dead_lettered"] == 4
-    (key,) = keys(s3)
+    key = as_one_object(s3, BUCKET)
 
     report = redrive(proxy.url, index_prefix, s3)
 
@@ -143,7 +150,7 @@ def test_documents_rejected_again_leave_the_object_untouched(
     rejected = sorted(event_ids(event))[:2]
     proxy.faults.content_rejects = dict.fromkeys(rejected, 2)
     make_pipeline(proxy.url, index_prefix, s3, BUCKET).run(event["Records"], Deadline.after(60))
-    (key,) = keys(s3)
+    key = as_one_object(s3, BUCKET)
     before = body_of(s3, key)
 
     proxy.faults.content_rejects = dict.fromkeys(rejected, 2)  # not fixed yet
@@ -159,7 +166,7 @@ def poison_letters(url: str, index_prefix: str, s3: Any) -> str:
     make_pipeline(url, index_prefix, s3, BUCKET).run(
         load_event("kinesis/poison-batch.json")["Records"], Deadline.after(60)
     )
-    (key,) = keys(s3)
+    key = as_one_object(s3, BUCKET)
     return key
 
 
@@ -207,7 +214,7 @@ def test_an_object_partly_fixed_is_rewritten_with_what_is_left(
     records += load_event("kinesis/poison-batch.json")["Records"]
     with parser_bug():
         make_pipeline(opensearch_node.url, index_prefix, s3, BUCKET).run(records, Deadline.after(60))
-    (key,) = keys(s3)
+    key = as_one_object(s3, BUCKET)
     before = read_entries_of(s3, key)
     assert {x.reason for x in before} >= {"parser_error", "not_gzip"}
 
@@ -241,7 +248,7 @@ def test_truncated_messages_are_skipped_unless_asked(
         event["Records"], Deadline.after(60)
     )
     assert outcome.truncated == 1
-    (key,) = keys(s3)
+    key = as_one_object(s3, BUCKET)
     doc_id = long_event["id"]
     assert indexed(opensearch_node.url, index_prefix)[doc_id]["lambda.truncated"] is True
 

@@ -15,6 +15,7 @@ from lambdalens.decoding.sources import (
     decode_kinesis_record,
     iter_any_event,
     iter_kinesis_event,
+    kinesis_arrival_ms,
     kinesis_record_id,
 )
 
@@ -31,6 +32,7 @@ __all__ = [
     "decode_payload",
     "iter_any_event",
     "iter_kinesis_event",
+    "kinesis_arrival_ms",
     "kinesis_record_id",
     "payload_from_json",
 ]

@@ -48,6 +48,18 @@ def kinesis_record_id(record: Mapping[str, Any]) -> RecordId:
     )
 
 
+def kinesis_arrival_ms(record: Mapping[str, Any]) -> int | None:
+    """When the record reached Kinesis (``approximateArrivalTimestamp``, epoch seconds), in
+    epoch milliseconds: the same on every delivery of the record. None when absent or not a number."""
+    kinesis = record.get("kinesis")
+    arrived = kinesis.get("approximateArrivalTimestamp") if kinesis and _is_mapping(kinesis) else None
+    if not isinstance(arrived, int | float) or isinstance(arrived, bool):
+        return None
+    if not 0 <= arrived < 32_503_680_000:  # (before the year 3000)
+        return None
+    return int(arrived * 1000)
+
+
 def b64decode(data: object, record_id: RecordId) -> bytes:
     """Strict base64 -> bytes, or :class:`DecodeError` ``not_base64`` carrying the input."""
     if isinstance(data, str):

@@ -1,7 +1,9 @@
 """The S3 dead-letter bucket: what could not be indexed, kept whole so it can be replayed.
 
-One gzip JSON Lines object per parser invocation, under
-``<prefix>YYYY/MM/DD/HH/<time>-<id>.jsonl.gz``. Each line is a :class:`DeadLetter`:
+One gzip JSON Lines object per Kinesis record, under
+``<prefix>YYYY/MM/DD/HH/<time>-<shard>-<sequence number>.jsonl.gz``, the time being when the
+record reached Kinesis: a poison record delivered again writes the same object again, never a
+second one. Each line is a :class:`DeadLetter`:
 
 * ``kind: "record"`` — a Kinesis record that could not be decoded; ``data_base64`` holds its
   bytes exactly as received;
@@ -16,8 +18,9 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
+import re
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,10 +89,26 @@ def decode_dead_letters(data: bytes) -> Iterator[DeadLetter]:
             yield DeadLetter.from_json(orjson.loads(line))
 
 
-def object_key(prefix: str, now_ms: int, request_id: str | None = None) -> str:
-    t = time.gmtime(now_ms / 1000)
+_UNSAFE_KEY_CHARS = re.compile(r"[^A-Za-z0-9._=-]")
+_MAX_KEY_PART = 120
+
+
+def _key_part(value: str) -> str:
+    """``value`` as it can stand in a key; one that had to be changed gets a hash of the
+    original, so two records never share a key."""
+    safe = _UNSAFE_KEY_CHARS.sub("_", value) or "_"
+    if safe == value and len(safe) <= _MAX_KEY_PART:
+        return safe
+    digest = hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+    return f"{safe[:_MAX_KEY_PART]}~{digest}"
+
+
+def object_key(prefix: str, record_id: RecordId, arrived_ms: int) -> str:
+    """The key of a record's dead letters: its arrival time, shard and sequence number."""
+    t = time.gmtime(arrived_ms / 1000)
     stamp = time.strftime("%Y/%m/%d/%H/%Y%m%dT%H%M%S", t)
-    return f"{prefix}{stamp}-{request_id or uuid.uuid4().hex}.jsonl.gz"
+    shard, sequence = _key_part(record_id.shard_id), _key_part(record_id.sequence_number)
+    return f"{prefix}{stamp}-{shard}-{sequence}.jsonl.gz"
 
 
 @dataclass
@@ -100,10 +119,12 @@ class DeadLetterWriter:
     bucket: str
     prefix: str = "dead-letter/"
 
-    def write(self, letters: list[DeadLetter], request_id: str | None = None) -> str:
-        """Put one object holding ``letters``; returns its key. Raises what S3 raised."""
+    def write(self, letters: list[DeadLetter], arrived_ms: int | None = None) -> str:
+        """Put the object of one record's ``letters`` (replacing what an earlier delivery of
+        the record wrote there); returns its key. ``arrived_ms`` is when the record reached
+        Kinesis (now when unknown: not a Kinesis record). Raises what S3 raised."""
         now = int(time.time() * 1000)
-        key = object_key(self.prefix, now, request_id)
+        key = object_key(self.prefix, letters[0].record_id, now if arrived_ms is None else arrived_ms)
         self.s3.put_object(
             Bucket=self.bucket,
             Key=key,

@@ -25,7 +25,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdalens.decoding import DecodeError, RecordId, decode_kinesis_record, kinesis_record_id
+from lambdalens.decoding import (
+    DecodeError,
+    RecordId,
+    decode_kinesis_record,
+    kinesis_arrival_ms,
+    kinesis_record_id,
+)
 from lambdalens.indexing.dead_letter import DeadLetter, DeadLetterWriter
 from lambdalens.indexing.indexer import (
     DUPLICATE,
@@ -129,6 +135,34 @@ def process_records(
         return _process_records(pipeline, records, deadline, request_id)
 
 
+def _write_dead_letters(
+    pipeline: Pipeline,
+    records: Sequence[Mapping[str, Any]],
+    outcomes: list[RecordOutcome],
+    letters: list[tuple[int, DeadLetter]],
+) -> list[str]:
+    """One object per record (see :mod:`lambdalens.indexing.dead_letter`), so a redelivered
+    poison record writes the same one again; returns the keys. After a failed write the
+    records left are failed without trying (Kinesis redelivers them), not lost."""
+    by_record: dict[int, list[DeadLetter]] = {}
+    for position, letter in letters:
+        by_record.setdefault(position, []).append(letter)
+    keys: list[str] = []
+    failure: str | None = None
+    for position, group in by_record.items():
+        if failure is None:
+            try:
+                keys.append(pipeline.dead_letters.write(group, kinesis_arrival_ms(records[position])))
+                outcomes[position].dead_letters += len(group)
+                continue
+            except Exception as exc:  # S3 unavailable: do not lose the records, let Kinesis redeliver them
+                logger.exception("could not write the dead letters of record %s", group[0].record_id)
+                failure = f"dead-letter write failed: {exc}"
+        outcomes[position].ok = False
+        outcomes[position].reason = failure
+    return keys
+
+
 def _process_records(
     pipeline: Pipeline,
     records: Sequence[Mapping[str, Any]],
@@ -202,17 +236,7 @@ def _process_records(
                 outcome.ok = False
                 outcome.reason = outcome.reason or report.reasons.get(i, "not indexed before the deadline")
 
-    keys: list[str] = []
-    if letters:
-        try:
-            keys.append(pipeline.dead_letters.write([letter for _, letter in letters], request_id))
-            for position, _ in letters:
-                outcomes[position].dead_letters += 1
-        except Exception as exc:  # S3 unavailable: do not lose the records, let Kinesis redeliver them
-            logger.exception("could not write %d dead letters", len(letters))
-            for position, _ in letters:
-                outcomes[position].ok = False
-                outcomes[position].reason = f"dead-letter write failed: {exc}"
+    keys = _write_dead_letters(pipeline, records, outcomes, letters)
     return BatchOutcome(
         records=outcomes,
         docs=docs,

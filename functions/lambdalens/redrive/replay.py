@@ -33,7 +33,7 @@ class CapturingWriter(DeadLetterWriter):
         super().__init__(s3=None, bucket="", prefix="")
         self.letters: list[DeadLetter] = []
 
-    def write(self, letters: list[DeadLetter], request_id: str | None = None) -> str:
+    def write(self, letters: list[DeadLetter], arrived_ms: int | None = None) -> str:
         self.letters.extend(letters)
         return f"(kept in memory: {len(letters)} letters)"
 
