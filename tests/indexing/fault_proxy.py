@@ -43,6 +43,9 @@ class Faults:
     max_body_bytes: int | None = None
     #: item ids OpenSearch should reject for their content (400 mapper_parsing_exception) -> times
     content_rejects: dict[str, int] = field(default_factory=dict)
+    #: answer the next N bulk requests 400 as a gateway in front of OpenSearch does (an HTML
+    #: page, not OpenSearch's JSON error)
+    gateway_400s: int = 0
 
 
 @dataclass
@@ -168,6 +171,16 @@ class FaultProxy:
         if too_large:
             call.answered = 413
             self._answer(handler, 413, b'{"error":"content too long"}')
+            return
+        if status is None and not reset:
+            with self.lock:
+                if f.gateway_400s > 0:
+                    f.gateway_400s -= 1
+                    status = -400
+        if status == -400:
+            call.answered = 400
+            page = b"<html><body><h1>400 Bad Request</h1>Request header or cookie too large</body></html>"
+            self._answer(handler, 400, page, "text/html")
             return
         if status is not None:
             call.answered = status

@@ -25,7 +25,7 @@ from lambdalens.decoding import iter_kinesis_event
 from lambdalens.indexing.bulk_body import event_id_of
 from lambdalens.indexing.client import BulkTransport, make_client
 from lambdalens.indexing.dead_letter import DeadLetterWriter, decode_dead_letters
-from lambdalens.indexing.indexer import BulkIndexer
+from lambdalens.indexing.indexer import MAX_REFUSALS, BulkIndexer
 from lambdalens.indexing.retry import Backoff, Deadline
 from lambdalens.pipeline import BatchOutcome, Pipeline
 from testing_support import load_event
@@ -376,3 +376,36 @@ def test_a_poison_record_redelivered_writes_the_same_dead_letter_not_a_new_one(
 def _letter_identity(letter: Any) -> tuple[str, str, str, str, bytes]:
     rid = letter.record_id
     return (letter.kind, letter.reason, rid.shard_id, rid.sequence_number, letter.data or b"")
+
+
+# -- a whole-request 400 that is not OpenSearch's -------------------------------------------------
+
+
+def test_a_gateway_answering_400_to_every_request_fails_the_records_and_dead_letters_nothing(
+    proxy: FaultProxy, prefix: str, s3: Any
+) -> None:
+    """A proxy or gateway in front of OpenSearch answering 400 (its own page, no OpenSearch error)
+    to every request says nothing about the documents: a few tries, then Kinesis redelivers."""
+    event = batch(200)
+    proxy.faults.gateway_400s = 1000
+
+    outcome = run(make_pipeline(proxy.url, prefix, s3), event)
+
+    assert {str(r.record_id.sequence_number) for r in outcome.failed} == {
+        r["kinesis"]["sequenceNumber"] for r in event["Records"]
+    }
+    assert dead_letters(s3) == [] and outcome.countable_docs == []
+    assert [c.answered for c in proxy.calls] == [400] * (MAX_REFUSALS + 1)  # one body, never split
+    proxy.faults.gateway_400s = 0
+    assert_all_indexed_once(proxy.url, prefix, event, run(make_pipeline(proxy.url, prefix, s3), event))
+
+
+def test_a_gateway_400_now_and_then_is_retried_and_everything_indexed(
+    proxy: FaultProxy, prefix: str, s3: Any
+) -> None:
+    event = batch(200)
+    proxy.faults.gateway_400s = 2
+    outcome = run(make_pipeline(proxy.url, prefix, s3), event)
+    assert_all_indexed_once(proxy.url, prefix, event, outcome)
+    assert dead_letters(s3) == []
+    assert [c.answered for c in proxy.calls] == [400, 400, 200]

@@ -28,10 +28,13 @@ GZIP_LEVEL = 1
 class BulkRequestError(Exception):
     """A ``_bulk`` request failed as a whole (no per-item answer)."""
 
-    def __init__(self, message: str, status: int | None, retryable: bool) -> None:
+    def __init__(self, message: str, status: int | None, retryable: bool, refused: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.retryable = retryable
+        #: a 4xx for the whole request that is not OpenSearch's (no error object of its: a proxy
+        #: or gateway answering it): nothing to do with the documents, retried a few times only
+        self.refused = refused
 
 
 class PayloadTooLarge(BulkRequestError):
@@ -96,6 +99,12 @@ def _connection_class() -> type:
     return Connection
 
 
+def _is_opensearch_error(info: object) -> bool:
+    """Whether an error answer is OpenSearch's own (``{"error": {"type": ...}, "status": ...}``)."""
+    error = info.get("error") if isinstance(info, dict) else None
+    return isinstance(error, dict) and isinstance(error.get("type"), str)
+
+
 def _stored_source(doc: object) -> dict[str, Any] | None:
     """The ``_source`` of one ``_mget`` answer, None when not found (or its index is missing)."""
     if not isinstance(doc, dict) or not doc.get("found"):
@@ -131,6 +140,13 @@ class BulkTransport:
             status = exc.status_code if isinstance(exc.status_code, int) else None
             if status == 413:
                 raise PayloadTooLarge(f"HTTP 413 for a body of {len(body)} bytes") from None
+            if status == 400 and not _is_opensearch_error(exc.info):
+                raise BulkRequestError(
+                    f"HTTP 400 from something other than OpenSearch: {str(exc.error)[:300]}",
+                    status,
+                    retryable=True,
+                    refused=True,
+                ) from None
             retryable = status in RETRYABLE_STATUSES or status is None
             raise BulkRequestError(f"HTTP {status}: {str(exc.error)[:300]}", status, retryable) from None
         if not isinstance(answer, dict) or "items" not in answer:

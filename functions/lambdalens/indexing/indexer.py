@@ -9,6 +9,9 @@
   event is rejected (dead-lettered), never counted as a duplicate.
 * Only failed items are retried — on 429, 502, 503, 504, timeouts and connection errors —
   with full-jitter backoff, while the Lambda has time left.
+* A whole request answered 400 by something other than OpenSearch (a proxy or gateway: no
+  OpenSearch error object) is not about the documents: it is retried like a transient failure,
+  at most :data:`MAX_REFUSALS` times per call, then what is left is pending (redelivered).
 * An item rejected for its content (400-class) is resent once in its safe form; if that is
   rejected too, it is returned as rejected for the dead-letter bucket.
 * What the deadline leaves undone is returned as pending: the caller reports its records as
@@ -51,6 +54,9 @@ DUPLICATE = "duplicate"
 SAFE_FORM = "safe_form"
 REJECTED = "rejected"  # rejected even in safe form: dead-letter it
 PENDING = "pending"  # not done before the deadline, or OpenSearch refused the request: redeliver
+
+#: Whole-request 400s not from OpenSearch tolerated per :meth:`BulkIndexer.index` call.
+MAX_REFUSALS = 3
 
 
 #: What the caller does to a document before it is sent: ``prepare(position, document)``.
@@ -149,6 +155,7 @@ class _Call:
     queue: list[list[int]] = field(default_factory=list)
     in_flight: dict[Future[_Sent], list[int]] = field(default_factory=dict)
     spans: list[tuple[float, float]] = field(default_factory=list)
+    refusals: int = 0  # whole-request 400s not from OpenSearch so far
 
     def run(self) -> None:
         """Rounds until every document is settled, the retries are exhausted or time is up."""
@@ -261,7 +268,13 @@ class _Call:
         report = self.report
         if isinstance(exc, PayloadTooLarge):
             self._split_or_reject(members, str(exc))
+        elif exc.refused and self.refusals >= MAX_REFUSALS:
+            logger.error(
+                "bulk request refused %d times, leaving it for redelivery: %s", self.refusals + 1, exc
+            )
+            self._leave_pending(members, str(exc))
         elif exc.retryable:
+            self.refusals += exc.refused
             report.retried_requests += 1
             self.retry.extend(members)
             for i in members:
