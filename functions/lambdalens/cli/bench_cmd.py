@@ -148,8 +148,8 @@ def print_variants(variants: list[dict[str, Any]]) -> None:
             f"  {cpu['e2e']['client']:>5} + {cpu['e2e']['node']:<5}  {cpu['floor']['node']:>5}"
         )
     print(
-        "(first row: the shipped default; each floor has its variant's shape; median: of each round's own"
-        " ratio; 'vs best': e2e against the fastest floor of any variant)"
+        "(first row: the headline, the shipped default with --sweep; each floor has its variant's shape;"
+        " median: of each round's own ratio; 'vs best': e2e against the fastest floor of any variant)"
     )
 
 
